@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    "django.contrib.postgres",
     "crispy_forms",
     "crispy_bootstrap5",
     "django_htmx",
@@ -67,6 +68,7 @@ INSTALLED_APPS = [
     "django_celery_beat",
     "collab_hub.accounts",
     "collab_hub.core",
+    "collab_hub.audit",
     "teams",
     "patients",
     "referrals",
@@ -228,3 +230,5 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+DEFAULT_EXCEPTION_REPORTER_FILTER = "collab_hub.core.debug.PatientSafeExceptionReporterFilter"

@@ -1,6 +1,6 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import path
+from django.urls import include, path
 
 from collab_hub.accounts import views as account_views
 from collab_hub.core import views as core_views
@@ -13,5 +13,7 @@ urlpatterns = [
     path("accounts/password/", auth_views.PasswordChangeView.as_view(), name="password_change"),
     path("accounts/password/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
     path("i18n/setlang/", account_views.set_language, name="set_language"),
+    path("", include("teams.urls")),
+    path("patients/", include("patients.urls")),
     path("admin/", admin.site.urls),
 ]

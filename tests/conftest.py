@@ -1,5 +1,7 @@
 """Shared fixtures: real Postgres (pytest-django), real Redis, a real Celery worker, system Chromium."""
 
+import contextlib
+import logging
 import os
 import time
 from collections.abc import Callable, Iterator
@@ -93,3 +95,31 @@ def login(page, username: str, password: str | None = None) -> None:
         password or settings.DEMO_PASSWORD
     )
     page.locator("form button[type=submit]").first.click()
+
+
+# --- A log handler for the whole run: no BSN may ever reach a log line --------------------------
+class _RecordEverything(logging.Handler):
+    def __init__(self):
+        super().__init__(level=logging.DEBUG)
+        self.lines: list[str] = []
+
+    def emit(self, record):
+        # A record that cannot be formatted must not break the test run.
+        with contextlib.suppress(Exception):
+            self.lines.append(self.format(record))
+
+
+_everything = _RecordEverything()
+
+
+def pytest_sessionstart(session):
+    logging.getLogger().addHandler(_everything)
+
+
+def pytest_sessionfinish(session, exitstatus):
+    from tests.factories import ISSUED_BSNS
+
+    leaked = {bsn for bsn in ISSUED_BSNS if any(bsn in line for line in _everything.lines)}
+    if leaked:
+        print(f"\nBSN LEAK: {len(leaked)} test BSN(s) appeared in log lines during the run.")
+        session.exitstatus = 1

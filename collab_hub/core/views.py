@@ -5,6 +5,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from .health import run_checks
+from .panels import collect
 
 
 @login_not_required
@@ -18,4 +19,5 @@ def health(request):
 
 
 def home(request):
-    return render(request, "core/home.html")
+    """The home page is built from panels that each domain app offers (an app's `home.panels`)."""
+    return render(request, "core/home.html", {"panels": collect("home", request)})

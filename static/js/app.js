@@ -4,3 +4,8 @@ document.addEventListener("DOMContentLoaded", () => {
   const invalid = document.querySelector(".is-invalid");
   if (invalid) invalid.focus();
 });
+
+// Print buttons (no inline handlers: the content security policy forbids them).
+document.addEventListener("click", (event) => {
+  if (event.target.closest("[data-action=print]")) window.print();
+});

@@ -1,0 +1,58 @@
+"""The NEN 7513 access log: who did what with whose data, when, why and with what outcome.
+
+Append-only: the database refuses UPDATE and DELETE on this table (a trigger in the migration),
+and the admin is read-only. It records the fact of an access, never the data itself. Cross-cutting:
+it refers to patients and objects by type and id, without importing the domain apps.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class AccessEvent(models.TextChoices):
+    VIEW = "view", _("View")
+    CREATE = "create", _("Create")
+    CHANGE = "change", _("Change")
+    EXPORT = "export", _("Export")
+    SEARCH = "search", _("Search")
+    PRINT = "print", _("Print")
+    BREAK_GLASS = "break_glass", _("Emergency access")
+
+
+class Outcome(models.TextChoices):
+    ALLOWED = "allowed", _("Allowed")
+    DENIED = "denied", _("Denied")
+
+
+class AccessLogEntry(models.Model):
+    at = models.DateTimeField(_("time (UTC)"), auto_now_add=True, db_index=True)
+    event = models.CharField(_("event"), max_length=20, choices=AccessEvent.choices)
+    outcome = models.CharField(_("outcome"), max_length=10, choices=Outcome.choices)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        null=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    user_name = models.CharField(_("user name"), max_length=200, blank=True)
+    role = models.CharField(_("role"), max_length=100, blank=True)
+    on_behalf_of = models.CharField(_("on behalf of"), max_length=200, blank=True)
+    patient_id = models.BigIntegerField(_("patient id"), null=True, blank=True, db_index=True)
+    object_type = models.CharField(_("object type"), max_length=50, blank=True)
+    object_id = models.BigIntegerField(_("object id"), null=True, blank=True)
+    purpose = models.CharField(_("purpose"), max_length=100, blank=True)
+    consent_id = models.BigIntegerField(_("consent used"), null=True, blank=True)
+    client_address = models.GenericIPAddressField(_("client address"), null=True, blank=True)
+    reason = models.CharField(_("reason"), max_length=500, blank=True)
+    needs_review = models.BooleanField(_("needs review"), default=False, db_index=True)
+
+    class Meta:
+        verbose_name = _("access log entry")
+        verbose_name_plural = _("access log")
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["patient_id", "-at"], name="access_log_patient_at_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M:%S} {self.event} {self.outcome}"

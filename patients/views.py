@@ -1,0 +1,247 @@
+"""Patient pages. Every patient is fetched through `get_patient_for_user`, which logs the access.
+
+The BSN is personal data of the highest sensitivity: it is only ever sent in POST bodies (never a
+URL), the views that receive it hide it from error reports (`sensitive_post_parameters`), the
+model's repr leaves it out, and it is shown only in the practice's full view.
+"""
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
+from django.views.decorators.http import require_POST
+
+from collab_hub.audit.models import AccessEvent, Outcome
+from collab_hub.audit.services import access_log_write
+from collab_hub.core.panels import collect
+from teams.selectors import practices_of
+
+from . import selectors, services
+from .forms import ConcernForm, ConsentForm, EmergencyAccessForm, PatientForm, PatientSearchForm
+from .models import Patient
+
+PAGE_SIZE = 25
+SEARCH_LIMIT = 50
+
+
+def _apply_form_errors(form, error: ValidationError) -> None:
+    if hasattr(error, "error_dict"):
+        for field, errors in error.error_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, error)
+
+
+@never_cache
+def patient_list(request):
+    """My practice's patients. Searching uses POST so names and dates of birth stay out of URLs and logs."""
+    form = PatientSearchForm(request.POST or None)
+    searched = request.method == "POST" and form.is_valid()
+    if searched:
+        patients = list(selectors.patient_search(user=request.user, **form.cleaned_data)[: SEARCH_LIMIT + 1])
+        page = None
+        truncated = len(patients) > SEARCH_LIMIT
+        patients = patients[:SEARCH_LIMIT]
+    else:
+        page = Paginator(selectors.patient_list_for(user=request.user), PAGE_SIZE).get_page(
+            request.GET.get("page")
+        )
+        patients, truncated = list(page), False
+    access_log_write(
+        user=request.user,
+        request=request,
+        event=AccessEvent.SEARCH,
+        role=selectors.role_of(request.user),
+        object_type="patient_list",
+        reason=f"{len(patients)} shown",
+    )
+    context = {
+        "form": form,
+        "patients": patients,
+        "page": page,
+        "searched": searched,
+        "truncated": truncated,
+        "can_create": practices_of(request.user).exists(),
+    }
+    return render(request, "patients/patient_list.html", context)
+
+
+@never_cache
+@sensitive_variables("data")
+@sensitive_post_parameters("bsn")
+def patient_create(request):
+    practices = practices_of(request.user).order_by("name")
+    if not practices:
+        raise PermissionDenied
+    duplicates = []
+    form = PatientForm(
+        request.POST or None,
+        practices=practices,
+        show_duplicate_confirmation=bool(request.POST.get("confirm_shown")),
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        practice = data.get("practice") or practices[0]
+        duplicates = list(
+            selectors.possible_duplicates(
+                practice=practice,
+                first_name=data["first_name"],
+                last_name=data["last_name"],
+                date_of_birth=data["date_of_birth"],
+            )
+        )
+        if duplicates and not data.get("confirm_not_duplicate"):
+            form = PatientForm(request.POST, practices=practices, show_duplicate_confirmation=True)
+            form.is_valid()
+        else:
+            try:
+                patient = services.patient_create(request=request, practice=practice, **data)
+            except ValidationError as error:
+                _apply_form_errors(form, error)
+            else:
+                messages.success(request, _("Patient saved."))
+                return redirect("patients:detail", pk=patient.pk)
+    return render(
+        request, "patients/patient_form.html", {"form": form, "duplicates": duplicates, "creating": True}
+    )
+
+
+@never_cache
+def patient_detail(request, pk: int):
+    access = selectors.get_patient_for_user(request, pk)
+    context = {
+        "access": access,
+        "patient": access.patient,
+        "concerns": selectors.concerns_for(access),
+        "consents": selectors.consents_for(access.patient),
+        "panels": collect("patient_panels", request, access),
+    }
+    return render(request, "patients/patient_detail.html", context)
+
+
+def _require_full(access) -> None:
+    if not access.is_full:
+        raise PermissionDenied
+
+
+@never_cache
+@sensitive_variables("data")
+@sensitive_post_parameters("bsn")
+def patient_edit(request, pk: int):
+    event = AccessEvent.CHANGE if request.method == "POST" else AccessEvent.VIEW
+    access = selectors.get_patient_for_user(request, pk, event=event)
+    _require_full(access)
+    form = PatientForm(request.POST or None, instance=access.patient)
+    if request.method == "POST" and form.is_valid():
+        data = {k: v for k, v in form.cleaned_data.items() if k != "confirm_not_duplicate"}
+        try:
+            services.patient_update(request=request, patient=Patient.objects.get(pk=pk), **data)
+        except ValidationError as error:
+            _apply_form_errors(form, error)
+        else:
+            messages.success(request, _("Changes saved."))
+            return redirect("patients:detail", pk=pk)
+    return render(request, "patients/patient_form.html", {"form": form, "patient": access.patient})
+
+
+@never_cache
+def concern_create(request, pk: int):
+    access = selectors.get_patient_for_user(
+        request, pk, event=AccessEvent.CHANGE if request.POST else AccessEvent.VIEW
+    )
+    _require_full(access)
+    form = ConcernForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        services.concern_add(request=request, patient=access.patient, **form.cleaned_data)
+        messages.success(request, _("Concern added."))
+        return redirect("patients:detail", pk=pk)
+    return render(request, "patients/concern_form.html", {"form": form, "patient": access.patient})
+
+
+@never_cache
+def consent_create(request, pk: int):
+    access = selectors.get_patient_for_user(
+        request, pk, event=AccessEvent.CHANGE if request.POST else AccessEvent.VIEW, purpose="consent"
+    )
+    form = ConsentForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.consent_record(request=request, patient=access.patient, **form.cleaned_data)
+        except ValidationError as error:
+            _apply_form_errors(form, error)
+        else:
+            messages.success(request, _("Consent recorded."))
+            # Sending a referral may have sent the GP here first: go back there afterwards.
+            next_url = request.POST.get("next", "")
+            if next_url and url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
+                return redirect(next_url)
+            return redirect("patients:detail", pk=pk)
+    return render(
+        request,
+        "patients/consent_form.html",
+        {"form": form, "patient": access.patient, "next": request.GET.get("next", "")},
+    )
+
+
+@require_POST
+def consent_withdraw(request, pk: int, consent_pk: int):
+    access = selectors.get_patient_for_user(
+        request, pk, event=AccessEvent.CHANGE, purpose="consent", object_type="consent", object_id=consent_pk
+    )
+    consent = get_object_or_404(access.patient.consents, pk=consent_pk)
+    try:
+        services.consent_withdraw(request=request, consent=consent)
+    except ValidationError as error:
+        messages.error(request, error.messages[0])
+    else:
+        messages.success(request, _("Consent withdrawn. From now on nothing is shared on the basis of it."))
+    return redirect("patients:detail", pk=pk)
+
+
+@never_cache
+def access_history(request, pk: int):
+    access = selectors.get_patient_for_user(request, pk, event=AccessEvent.PRINT, purpose="access history")
+    _require_full(access)
+    entries = list(selectors.access_history(patient=access.patient)[:500])
+    for entry in entries:
+        entry.role_label = selectors.role_label(entry.role)
+    return render(request, "patients/access_history.html", {"patient": access.patient, "entries": entries})
+
+
+@never_cache
+def emergency_access(request):
+    """Break the glass: find a patient outside your care relationships, with a reason, for 24 hours."""
+    form = EmergencyAccessForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        matches = list(
+            Patient.objects.filter(
+                last_name__iexact=data["last_name"].strip(),
+                date_of_birth=data["date_of_birth"],
+                postcode=data["postcode"],
+            )[:2]
+        )
+        if len(matches) == 1:
+            services.emergency_access_grant(request=request, patient=matches[0], reason=data["reason"])
+            messages.warning(
+                request, _("Emergency access granted for 24 hours. This access will be reviewed.")
+            )
+            return redirect("patients:detail", pk=matches[0].pk)
+        access_log_write(
+            user=request.user,
+            request=request,
+            event=AccessEvent.BREAK_GLASS,
+            outcome=Outcome.DENIED,
+            role=selectors.role_of(request.user),
+            object_type="patient_lookup",
+            reason=data["reason"],
+            needs_review=True,
+        )
+        form.add_error(
+            None, _("No single patient matches these details. Check them, or contact the practice.")
+        )
+    return render(request, "patients/emergency_access.html", {"form": form})
