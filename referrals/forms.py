@@ -1,0 +1,135 @@
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from patients.forms import DateInput
+
+from .models import DeclineReason, Feedback, LetterField, Pathway, Urgency
+
+YES_NO = [("", "—"), ("yes", _("Yes")), ("no", _("No"))]
+
+
+def letter_form_fields(pathway: Pathway) -> dict[str, forms.Field]:
+    """Form fields for a pathway's standard letter, prefixed `letter_` to keep them apart."""
+    fields = {}
+    for question in pathway.letter_fields.all():
+        common = {"label": question.label, "help_text": question.help_text, "required": question.required}
+        if question.kind == LetterField.Kind.CHOICE:
+            field = forms.ChoiceField(
+                choices=[("", "—")] + [(c, c) for c in question.choice_list()], **common
+            )
+        elif question.kind == LetterField.Kind.YES_NO:
+            field = forms.ChoiceField(choices=YES_NO, **common)
+        elif question.kind == LetterField.Kind.DATE:
+            field = forms.DateField(widget=DateInput(), **common)
+        else:
+            field = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), max_length=2000, **common)
+        fields[f"letter_{question.key}"] = field
+    return fields
+
+
+class ReferralForm(forms.Form):
+    receiver = forms.ChoiceField(
+        label=_("To"), help_text=_("The named contact is proposed; you may choose a colleague.")
+    )
+    urgency = forms.ChoiceField(label=_("Urgency"), choices=Urgency.choices, initial=Urgency.ROUTINE)
+    shared_concerns = forms.MultipleChoiceField(
+        label=_("Share these concerns"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("Only what you tick is shared with the receiving team."),
+    )
+
+    def __init__(self, *args, pathway: Pathway, candidates: list, concerns: list, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["receiver"].choices = [
+            (
+                str(u.pk),
+                f"{u.get_full_name()} – {u.profile.get_discipline_display()}"
+                if hasattr(u, "profile")
+                else u.get_full_name(),
+            )
+            for u in candidates
+        ]
+        self.fields["shared_concerns"].choices = [
+            (str(c.pk), f"{c.get_domain_display()}: {c.description}") for c in concerns
+        ]
+        self.fields.update(letter_form_fields(pathway))
+
+    def letter_answers(self) -> dict:
+        answers = {}
+        for name, value in self.cleaned_data.items():
+            if name.startswith("letter_"):
+                answers[name.removeprefix("letter_")] = (
+                    value.isoformat() if hasattr(value, "isoformat") else value
+                )
+        return answers
+
+
+class DeclineForm(forms.Form):
+    reason = forms.ChoiceField(label=_("Reason"), choices=DeclineReason.choices)
+    note = forms.CharField(
+        label=_("Explanation"), required=False, max_length=500, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class ForwardForm(forms.Form):
+    to_user = forms.ChoiceField(label=_("Forward to"))
+    note = forms.CharField(label=_("Note for the new receiver"), required=False, max_length=500)
+
+    def __init__(self, *args, people: list, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["to_user"].choices = [(str(u.pk), u.get_full_name()) for u in people]
+
+
+class FirstContactForm(forms.Form):
+    contact_date = forms.DateField(label=_("Date of contact"), widget=DateInput(), initial=timezone.localdate)
+    contact_method = forms.ChoiceField(label=_("How"), choices=Feedback.ContactMethod.choices)
+    text = forms.CharField(
+        label=_("First impression for the GP"),
+        required=False,
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+
+class FeedbackForm(forms.Form):
+    kind = forms.ChoiceField(
+        label=_("Kind"),
+        choices=[
+            (Feedback.Kind.PLAN_AGREED, Feedback.Kind.PLAN_AGREED.label),
+            (Feedback.Kind.PROGRESS, Feedback.Kind.PROGRESS.label),
+        ],
+    )
+    text = forms.CharField(
+        label=_("How is the patient doing?"), max_length=4000, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+
+class CompleteForm(forms.Form):
+    outcome = forms.ChoiceField(label=_("Outcome"), choices=Feedback.Outcome.choices)
+    text = forms.CharField(
+        label=_("Summary for the GP"), max_length=4000, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+
+class NoteForm(forms.Form):
+    note = forms.CharField(label=_("Note"), required=False, max_length=500)
+
+
+class MessageForm(forms.Form):
+    text = forms.CharField(label=_("Message"), max_length=4000, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class JointConsultationForm(forms.Form):
+    scheduled_at = forms.DateTimeField(
+        label=_("Date and time"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
+    )
+    location = forms.CharField(label=_("Location"), max_length=200)
+    participants = forms.MultipleChoiceField(label=_("Participants"), widget=forms.CheckboxSelectMultiple)
+    patient_attends = forms.BooleanField(label=_("The patient takes part"), required=False, initial=True)
+    agenda = forms.CharField(label=_("Agenda"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
+
+    def __init__(self, *args, people: list, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["participants"].choices = [(str(u.pk), u.get_full_name()) for u in people]

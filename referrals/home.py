@@ -1,0 +1,13 @@
+"""What waits for this person in the referral loop, on their home page."""
+
+from django.utils import timezone
+
+from . import selectors
+
+
+def panels(request) -> list[tuple[str, dict]]:
+    counts = selectors.inbox_counts(user=request.user)
+    overdue = (
+        selectors.received_for(user=request.user).filter(selectors.overdue_q(timezone.localdate())).count()
+    )
+    return [("referrals/_panel_inbox.html", {**counts, "overdue": overdue})]

@@ -1,0 +1,172 @@
+"""Reads of referrals: the access helper, inboxes and timelines."""
+
+from dataclasses import dataclass
+
+from django.db.models import Case, Exists, IntegerField, OuterRef, Prefetch, Q, QuerySet, Value, When
+from django.http import Http404, HttpRequest
+from django.utils import timezone
+
+from collab_hub.audit.models import AccessEvent, Outcome
+from collab_hub.audit.services import access_log_write
+from patients.selectors import practice_ids_of, role_of
+from teams.models import Membership
+
+from .models import OPEN_STATUSES, URGENCY_RANK, Event, Feedback, Message, Referral, Status
+
+
+def _base() -> QuerySet[Referral]:
+    return Referral.objects.select_related(
+        "patient__practice",
+        "pathway",
+        "sender__profile",
+        "sender_organisation",
+        "receiver__profile",
+        "receiving_team__organisation",
+    )
+
+
+def visible_referrals(*, user) -> QuerySet[Referral]:
+    """Sender, receiver, forwarded-to people, team coordinators (both sides) and the patient's practice."""
+    practices = practice_ids_of(user)
+    coordinated = Membership.objects.filter(user=user, role=Membership.Role.COORDINATOR).values("team_id")
+    own_teams = Membership.objects.filter(user=user).values("team__organisation_id")
+    handled = Event.objects.filter(referral=OuterRef("pk")).filter(Q(to_user=user) | Q(from_user=user))
+    return Referral.objects.filter(
+        Q(sender=user)
+        | Q(receiver=user)
+        | Q(receiving_team__in=coordinated)
+        | Q(patient__practice__in=practices)
+        | Q(sender_organisation__in=own_teams, sender_organisation__kind__in=("gp_practice", "health_centre"))
+        | Exists(handled)
+    )
+
+
+def get_referral_for_user(
+    request: HttpRequest, pk: int, *, event: AccessEvent = AccessEvent.VIEW
+) -> Referral:
+    """The only way views fetch a referral: 404 without a relationship, and every access logged."""
+    user = request.user
+    referral = _base().filter(pk=pk).first()
+    allowed = referral is not None and visible_referrals(user=user).filter(pk=pk).exists()
+    access_log_write(
+        user=user,
+        request=request,
+        event=event,
+        outcome=Outcome.ALLOWED if allowed else Outcome.DENIED,
+        role=role_of(user),
+        patient_id=referral.patient_id if referral else None,
+        object_type="referral",
+        object_id=pk,
+        purpose=referral.pathway.consent_purpose if referral else "",
+        consent_id=referral.consent_id if referral else None,
+    )
+    if not allowed:
+        raise Http404
+    return referral
+
+
+def _with_rank(qs: QuerySet[Referral]) -> QuerySet[Referral]:
+    today = timezone.localdate()
+    return qs.annotate(
+        urgency_rank=Case(
+            *[When(urgency=k, then=Value(v)) for k, v in URGENCY_RANK.items()], output_field=IntegerField()
+        ),
+        has_unacknowledged=Exists(
+            Feedback.objects.filter(referral=OuterRef("pk"), acknowledged_at__isnull=True)
+        ),
+    ).annotate(
+        is_overdue=Case(When(overdue_q(today), then=Value(1)), default=Value(0), output_field=IntegerField())
+    )
+
+
+def overdue_q(today) -> Q:
+    return (
+        Q(status=Status.REQUESTED, accept_by__lt=today)
+        | Q(status=Status.ACCEPTED, first_contact_by__lt=today)
+        | Q(status=Status.IN_PROGRESS, feedback_by__lt=today)
+    )
+
+
+def due_date_order():
+    return ["urgency_rank", "accept_by", "first_contact_by", "feedback_by", "pk"]
+
+
+@dataclass(frozen=True)
+class InboxFilter:
+    key: str
+    q: Q
+
+
+def received_filters(today) -> dict[str, Q]:
+    return {
+        "new": Q(status=Status.REQUESTED),
+        "no_first_contact": Q(status=Status.ACCEPTED, first_contact_at__isnull=True),
+        "feedback_due": Q(status=Status.IN_PROGRESS, feedback_by__lte=today),
+        "overdue": overdue_q(today),
+        "open": Q(status__in=OPEN_STATUSES),
+    }
+
+
+def sent_filters(today) -> dict[str, Q]:
+    return {
+        "open": Q(status__in=OPEN_STATUSES),
+        "overdue": overdue_q(today),
+        "to_acknowledge": Q(has_unacknowledged=True),
+        "closed": Q(status__in=[Status.COMPLETED, Status.REJECTED, Status.CANCELLED]),
+    }
+
+
+def received_for(*, user, scope: str = "me") -> QuerySet[Referral]:
+    """Referrals to me (or to my teams, for coordinators and colleagues), most urgent and due first."""
+    if scope == "team":
+        teams = Membership.objects.filter(user=user).values("team_id")
+        qs = _base().filter(receiving_team__in=teams)
+    else:
+        qs = _base().filter(receiver=user)
+    return _with_rank(qs.exclude(status=Status.ENTERED_IN_ERROR)).order_by(*due_date_order())
+
+
+def sent_for(*, user) -> QuerySet[Referral]:
+    """Referrals sent by me or by my practice."""
+    orgs = Membership.objects.filter(user=user).values("team__organisation_id")
+    qs = _base().filter(Q(sender=user) | Q(sender_organisation__in=orgs))
+    return _with_rank(qs.exclude(status=Status.ENTERED_IN_ERROR)).order_by(*due_date_order())
+
+
+def inbox_counts(*, user) -> dict[str, int]:
+    """Numbers for the navigation: new referrals to me, and feedback waiting for my acknowledgement."""
+    received = Referral.objects.filter(receiver=user, status=Status.REQUESTED).count()
+    unread = Feedback.objects.filter(referral=OuterRef("pk"), acknowledged_at__isnull=True)
+    to_acknowledge = (
+        Referral.objects.filter(sender=user)
+        .filter(Exists(unread))
+        .exclude(status=Status.ENTERED_IN_ERROR)
+        .count()
+    )
+    return {"received": received, "to_acknowledge": to_acknowledge}
+
+
+def timeline_for(referral: Referral) -> list:
+    """Events, feedback and messages of one referral, oldest first."""
+    events = list(referral.events.select_related("actor", "from_user", "to_user"))
+    feedback = list(referral.feedback.select_related("author", "acknowledged_by"))
+    messages = list(referral.messages.select_related("author"))
+    items = [("event", e.at, e) for e in events] + [("feedback", f.created_at, f) for f in feedback]
+    items += [("message", m.created_at, m) for m in messages]
+    return sorted(items, key=lambda item: (item[1], item[0]))
+
+
+def referrals_of_patient(*, patient, user) -> QuerySet[Referral]:
+    """The patient's referrals this user may see, with their feedback for the patient-page timeline."""
+    return (
+        visible_referrals(user=user)
+        .filter(patient=patient)
+        .exclude(status=Status.ENTERED_IN_ERROR)
+        .select_related("pathway", "receiver", "receiving_team", "sender")
+        .prefetch_related(Prefetch("feedback", queryset=Feedback.objects.select_related("author")))
+        .order_by("-sent_at", "-pk")
+    )
+
+
+def message_count(referral: Referral) -> int:
+    return Message.objects.filter(referral=referral).count()

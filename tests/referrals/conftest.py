@@ -1,0 +1,92 @@
+from datetime import date
+
+import pytest
+from django.contrib.messages.storage.fallback import FallbackStorage
+from django.contrib.sessions.backends.db import SessionStore
+from django.test import RequestFactory
+from django.utils import timezone
+
+from referrals.demo import seed_pathways
+from referrals.models import Referral, Status
+from teams.models import Membership, Team
+from tests.factories import (
+    OrganisationFactory,
+    PatientFactory,
+    PracticeFactory,
+    ProfessionalFactory,
+    TeamFactory,
+    give_consent,
+    make_area_tree,
+    make_gp,
+    make_named_contact,
+)
+
+
+def req(user, method: str = "post"):
+    """A request as a view would pass it to a service: a user, an address, a session and messages."""
+    request = getattr(RequestFactory(), method)("/")
+    request.user = user
+    request.session = SessionStore()
+    request._messages = FallbackStorage(request)
+    return request
+
+
+@pytest.fixture
+def loop(db):
+    areas = make_area_tree()
+    practice = PracticeFactory(name="Praktijk De Linde", area=areas["north"])
+    gp = make_gp(practice, first_name="Hanna", last_name="de Vries")
+    welfare_org = OrganisationFactory(name="Sociaal Wijkteam Oost")
+    team = TeamFactory(organisation=welfare_org, name="Wijkteam Oost", kind=Team.Kind.SOCIAL_WELFARE)
+    team.areas.set([areas["district"]])
+    contact = ProfessionalFactory(team=team, first_name="Samira", last_name="El Amrani")
+    deputy = ProfessionalFactory(team=team, first_name="Jeroen", last_name="Willems")
+    coordinator = ProfessionalFactory(
+        team=team,
+        team__role=Membership.Role.COORDINATOR,
+        profile__discipline="team_coordinator",
+        first_name="Tessa",
+        last_name="Visser",
+    )
+    make_named_contact(practice=practice, team=team, contact=contact, deputy=deputy)
+    patient = PatientFactory(
+        practice=practice, postcode="6531 AB", first_name="Geertje", last_name="Zonneveld"
+    )
+    patient.concerns.create(domain="finances", description="Huurachterstand")
+    patient.concerns.create(domain="housing", description="Dreigende uithuiszetting")
+    consent = give_consent(patient, team=team, by=gp, given_on=date(2026, 1, 1))
+    pathways = seed_pathways()
+    outsider = make_gp(PracticeFactory(name="Praktijk Elders"))
+    return {
+        "practice": practice,
+        "gp": gp,
+        "team": team,
+        "contact": contact,
+        "deputy": deputy,
+        "coordinator": coordinator,
+        "patient": patient,
+        "consent": consent,
+        "pathways": pathways,
+        "outsider": outsider,
+        "areas": areas,
+    }
+
+
+def make_referral(loop, **fields) -> Referral:
+    """A referral written directly (for list and query-count tests), as if sent today."""
+    now = timezone.now()
+    defaults = {
+        "patient": loop["patient"],
+        "pathway": loop["pathways"]["maatschappelijk-werk"],
+        "sender": loop["gp"],
+        "sender_organisation": loop["practice"],
+        "receiving_team": loop["team"],
+        "receiver": loop["contact"],
+        "assigned_via": "contact",
+        "status": Status.REQUESTED,
+        "sent_at": now,
+        "accept_by": timezone.localdate(),
+        "consent": loop["consent"],
+    }
+    defaults.update(fields)
+    return Referral.objects.create(**defaults)

@@ -1,0 +1,81 @@
+"""The core loop in a browser: the GP refers, the contact accepts and reports back, the GP acknowledges."""
+
+import re
+from urllib.parse import urlparse
+
+import pytest
+
+from tests.conftest import login
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+USERNAMES = {
+    "Samira El Amrani": "maatschappelijkwerker",
+    "Eva de Boer": "schuldhulp",
+    "Jeroen Willems": "jeroen",
+    "Tessa Visser": "teamleider",
+    "Wim Bakker": "welzijnscoach",
+    "Fatma Yilmaz": "fatma",
+}
+
+
+def logout(page):
+    page.locator("#user-menu").click()
+    page.get_by_test_id("logout").click()
+    page.wait_for_url("**/accounts/login/")
+
+
+def test_gp_refers_contact_accepts_and_reports_back_gp_acknowledges(page, demo_data):
+    from patients.models import Patient
+
+    patient = Patient.objects.filter(
+        practice__name="Huisartsenpraktijk De Linde", referrals__isnull=True
+    ).first()
+    patient = patient or Patient.objects.filter(practice__name="Huisartsenpraktijk De Linde").first()
+
+    # 1. The GP refers the patient to the proposed named contact.
+    login(page, "huisarts")
+    page.goto(f"/patients/{patient.pk}/")
+    page.get_by_role("link", name="Verwijzen", exact=True).click()
+    page.wait_for_url(re.compile(r"/referrals/new/\d+/"))
+    if page.get_by_test_id("no-suggestion").count():
+        page.locator("#pathway-select").select_option(label="Maatschappelijk werk (meervoudige problematiek)")
+        page.get_by_role("button", name="Verwijsroute kiezen").click()
+    form = page.get_by_test_id("referral-form")
+    for area in form.locator("textarea").all():
+        area.fill("Graag contact over geldzorgen en eenzaamheid.")
+    for select in form.locator("select").all():
+        name = select.get_attribute("name")
+        if name.startswith("letter_"):
+            options = [o for o in select.locator("option").all() if o.get_attribute("value")]
+            select.select_option(options[-1].get_attribute("value"))
+    receiver_name = page.get_by_test_id("proposed-contact").locator("strong").first.inner_text()
+    page.get_by_role("button", name="Verwijzing versturen").click()
+    page.wait_for_url(re.compile(r"/referrals/\d+/$"))
+    referral_url = page.url
+    assert receiver_name in page.get_by_test_id("receiver").inner_text()
+    logout(page)
+
+    # 2. The named contact finds it in the inbox, accepts, records first contact and sends feedback.
+    login(page, USERNAMES[receiver_name])
+    page.get_by_test_id("nav-referrals").click()
+    page.get_by_role("link", name="Nieuw", exact=True).click()
+    assert patient.full_name in page.get_by_test_id("inbox").inner_text()
+    page.locator(f"a[href='{urlparse(referral_url).path}']").click()
+    page.get_by_test_id("action-accept").get_by_role("button").click()
+    page.get_by_test_id("action-first_contact").locator("select[name=contact_method]").select_option("phone")
+    page.get_by_test_id("action-first_contact").locator("textarea").fill("Gebeld, afspraak volgende week.")
+    page.get_by_test_id("action-first_contact").get_by_role("button").click()
+    feedback_form = page.get_by_test_id("action-feedback")
+    feedback_form.locator("select[name=kind]").select_option("progress")
+    feedback_form.locator("textarea").fill("Het gaat beter: ze doet mee met de wandelgroep.")
+    feedback_form.get_by_role("button").click()
+    assert "Het gaat beter" in page.get_by_test_id("timeline").inner_text()
+    logout(page)
+
+    # 3. The GP sees the feedback and acknowledges it.
+    login(page, "huisarts")
+    page.goto(referral_url)
+    assert "Het gaat beter: ze doet mee met de wandelgroep." in page.get_by_test_id("timeline").inner_text()
+    page.get_by_test_id("action-acknowledge").get_by_role("button").click()
+    assert "Bevestigd door Hanna de Vries" in page.get_by_test_id("timeline").inner_text()

@@ -1,0 +1,175 @@
+"""Referral pages: need-to-know access on every URL, sending with and without consent, inbox counts."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from collab_hub.audit.models import AccessLogEntry
+from referrals.models import Referral, Status
+from referrals.views import ACTIONS
+from tests.factories import PatientFactory
+from tests.referrals.conftest import make_referral
+
+pytestmark = pytest.mark.django_db
+
+
+def referral_urls(pk: int) -> list[tuple[str, str]]:
+    urls = [
+        ("get", reverse("referrals:detail", args=[pk])),
+        ("get", reverse("referrals:letter", args=[pk])),
+        ("get", reverse("referrals:consultation", args=[pk])),
+    ]
+    urls += [("post", reverse("referrals:action", args=[pk, action])) for action in ACTIONS]
+    return urls
+
+
+def test_outsider_gets_404_on_every_referral_url_and_a_denied_log_row(client, loop):
+    referral = make_referral(loop)
+    client.force_login(loop["outsider"])
+    for method, url in referral_urls(referral.pk):
+        response = getattr(client, method)(url, {"note": "x", "text": "x", "reason": "no_capacity"})
+        assert response.status_code == 404, (method, url)
+    denied = AccessLogEntry.objects.filter(user=loop["outsider"], outcome="denied", object_type="referral")
+    assert denied.count() == len(referral_urls(referral.pk))
+    assert Referral.objects.get(pk=referral.pk).status == Status.REQUESTED
+
+
+def test_owner_colleague_and_receiver_see_the_referral(client, loop):
+    from tests.factories import make_gp
+
+    referral = make_referral(loop)
+    colleague = make_gp(loop["practice"])  # same practice as the sender
+    for user in (loop["gp"], colleague, loop["contact"], loop["coordinator"]):
+        client.force_login(user)
+        assert client.get(reverse("referrals:detail", args=[referral.pk])).status_code == 200
+    # The deputy of the named contact is not involved in this referral.
+    client.force_login(loop["deputy"])
+    assert client.get(reverse("referrals:detail", args=[referral.pk])).status_code == 404
+
+
+def test_a_role_may_not_make_anothers_status_change(client, loop):
+    referral = make_referral(loop)
+    client.force_login(loop["gp"])
+    response = client.post(reverse("referrals:action", args=[referral.pk, "accept"]), follow=True)
+    assert "ontvanger" in response.content.decode().lower()
+    assert Referral.objects.get(pk=referral.pk).status == Status.REQUESTED
+
+
+def test_accept_inside_the_inbox_with_htmx_returns_the_row(client, loop):
+    referral = make_referral(loop)
+    client.force_login(loop["contact"])
+    response = client.post(
+        reverse("referrals:action", args=[referral.pk, "accept"]), {"row": "received"}, HTTP_HX_REQUEST="true"
+    )
+    html = response.content.decode()
+    assert f'id="referral-{referral.pk}"' in html and "<html" not in html
+    assert Referral.objects.get(pk=referral.pk).status == Status.ACCEPTED
+
+
+def test_sending_without_consent_goes_to_record_consent_first(client, loop):
+    loop["consent"].delete()
+    client.force_login(loop["gp"])
+    url = reverse("referrals:create", args=[loop["patient"].pk])
+    page = client.get(url).content.decode()
+    assert 'data-testid="consent-missing"' in page
+    pathway = loop["pathways"]["maatschappelijk-werk"]
+    response = client.post(
+        url,
+        {
+            "pathway": pathway.pk,
+            "receiver": loop["contact"].pk,
+            "urgency": "routine",
+            "letter_question": "Hulp",
+            "letter_urgent_safety": "no",
+        },
+    )
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("patients:consent_create", args=[loop["patient"].pk]))
+    assert not Referral.objects.exists()
+
+
+def test_sending_from_the_page(client, loop):
+    client.force_login(loop["gp"])
+    url = reverse("referrals:create", args=[loop["patient"].pk])
+    page = client.get(url).content.decode()
+    assert 'data-testid="suggestion"' in page and "Samira El Amrani" in page
+    pathway = loop["pathways"]["maatschappelijk-werk"]
+    response = client.post(
+        url,
+        {
+            "pathway": pathway.pk,
+            "receiver": loop["contact"].pk,
+            "urgency": "soon",
+            "letter_question": "",
+            "letter_urgent_safety": "no",
+        },
+    )
+    assert response.status_code == 200  # the required question was empty
+    assert not Referral.objects.exists()
+    response = client.post(
+        url,
+        {
+            "pathway": pathway.pk,
+            "receiver": loop["deputy"].pk,
+            "urgency": "soon",
+            "letter_question": "Hulp bij schulden",
+            "letter_urgent_safety": "no",
+        },
+    )
+    referral = Referral.objects.get()
+    assert response["Location"] == reverse("referrals:detail", args=[referral.pk])
+    assert referral.receiver == loop["deputy"] and referral.assigned_via == "chosen"
+    assert referral.letter == {"question": "Hulp bij schulden", "urgent_safety": "no", "already_known": ""}
+
+
+def test_the_patient_page_shows_the_referral_and_its_feedback(client, loop):
+    referral = make_referral(loop, status=Status.IN_PROGRESS)
+    referral.feedback.create(
+        kind="progress",
+        author=loop["contact"],
+        created_at=referral.sent_at,
+        text="Gaat vooruit met de administratie",
+    )
+    client.force_login(loop["gp"])
+    html = client.get(reverse("patients:detail", args=[loop["patient"].pk])).content.decode()
+    assert 'data-testid="patient-referrals"' in html and "Gaat vooruit met de administratie" in html
+
+
+def count(client, url) -> int:
+    with CaptureQueriesContext(connection) as ctx:
+        assert client.get(url).status_code == 200
+    return len(ctx.captured_queries)
+
+
+def test_inbox_and_patient_page_query_counts_do_not_grow(client, loop):
+    def add(n):
+        for _ in range(n):
+            make_referral(loop)
+            make_referral(loop, patient=PatientFactory(practice=loop["practice"]))
+
+    add(3)
+    urls = [
+        reverse("referrals:inbox") + "?box=received",
+        reverse("referrals:inbox") + "?box=sent",
+        reverse("patients:detail", args=[loop["patient"].pk]),
+    ]
+    client.force_login(loop["contact"])
+    few_received = count(client, urls[0])
+    client.force_login(loop["gp"])
+    few = [count(client, u) for u in urls[1:]]
+    add(50)
+    client.force_login(loop["contact"])
+    assert count(client, urls[0]) == few_received
+    client.force_login(loop["gp"])
+    assert [count(client, u) for u in urls[1:]] == few
+
+
+def test_navigation_counts_only_feedback_that_waits(client, loop):
+    make_referral(loop)  # no feedback: nothing to acknowledge
+    done = make_referral(loop, status=Status.COMPLETED)
+    done.feedback.create(kind="closure", outcome="goals_met", author=loop["contact"], created_at=done.sent_at)
+    from referrals.selectors import inbox_counts
+
+    assert inbox_counts(user=loop["gp"]) == {"received": 0, "to_acknowledge": 1}
+    assert inbox_counts(user=loop["contact"]) == {"received": 1, "to_acknowledge": 0}
