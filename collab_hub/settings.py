@@ -7,6 +7,7 @@ secrets have no default and a missing or malformed one stops start-up with a cle
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -69,6 +70,7 @@ INSTALLED_APPS = [
     "collab_hub.accounts",
     "collab_hub.core",
     "collab_hub.audit",
+    "collab_hub.notifications",
     "teams",
     "patients",
     "referrals",
@@ -105,6 +107,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "referrals.context_processors.inbox_counts",
+                "collab_hub.notifications.context_processors.unread",
             ],
         },
     },
@@ -204,8 +207,11 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# Installed into django-celery-beat's tables at beat start-up; edit or pause them in Django admin.
 CELERY_BEAT_SCHEDULE = {
     "beat-heartbeat": {"task": "collab_hub.core.tasks.beat_heartbeat", "schedule": 60.0},
+    "reminder-sweep": {"task": "collab_hub.notifications.tasks.sweep", "schedule": 180.0},
+    "daily-digests": {"task": "collab_hub.notifications.tasks.send_digests", "schedule": crontab(minute=0)},
 }
 
 SECURE_CONTENT_TYPE_NOSNIFF = True

@@ -16,5 +16,6 @@ urlpatterns = [
     path("", include("teams.urls")),
     path("patients/", include("patients.urls")),
     path("referrals/", include("referrals.urls")),
+    path("notifications/", include("collab_hub.notifications.urls")),
     path("admin/", admin.site.urls),
 ]

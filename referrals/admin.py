@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from teams.choices import Discipline, LifeDomain
 from teams.models import Organisation
 
-from .models import LetterField, Pathway, RoutingRule
+from .models import LetterField, Pathway, ReminderRule, RoutingRule
 from .routing import propose
 
 # Referrals themselves are patient data: they are not in the admin (see patients/admin.py).
@@ -98,3 +98,11 @@ class RoutingRuleAdmin(admin.ModelAdmin):
             "opts": self.model._meta,
         }
         return TemplateResponse(request, "admin/referrals/routingrule/try.html", context)
+
+
+@admin.register(ReminderRule)
+class ReminderRuleAdmin(admin.ModelAdmin):
+    list_display = ("name", "trigger", "days", "audience", "pathway", "active")
+    list_editable = ("active",)
+    list_filter = ("trigger", "audience", "active")
+    autocomplete_fields = ("pathway",)

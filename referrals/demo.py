@@ -4,7 +4,8 @@ from teams.choices import Discipline as Di
 from teams.choices import LifeDomain as D
 from teams.models import Team
 
-from .models import LetterField, Pathway, RoutingRule
+from .models import LetterField, Pathway, ReminderRule, RoutingRule
+from .reminder_defaults import install_default_reminder_rules
 
 GP_SIDE = [Di.GP, Di.POH_GGZ, Di.PRACTICE_ASSISTANT]
 SOCIAL_SIDE = [Di.SOCIAL_WORKER, Di.WELLBEING_COACH, Di.DEBT_ADVISER, Di.TEAM_COORDINATOR]
@@ -205,7 +206,14 @@ def seed_pathways() -> dict[str, Pathway]:
 
 
 def seed(command) -> None:
+    install_default_reminder_rules(ReminderRule)
     pathways = seed_pathways()
     from .demo_referrals import seed_referrals
 
     seed_referrals(pathways)
+    # The overdue demo referrals get their reminders now, so the bell is not empty on first log-in.
+    from django.utils import timezone
+
+    from .reminders import sweep
+
+    sweep(timezone.now())

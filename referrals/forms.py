@@ -133,3 +133,34 @@ class JointConsultationForm(forms.Form):
     def __init__(self, *args, people: list, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["participants"].choices = [(str(u.pk), u.get_full_name()) for u in people]
+
+
+class ConsultationRecordForm(forms.Form):
+    """Minutes and up to three agreed actions with owners."""
+
+    notes = forms.CharField(label=_("Notes"), max_length=8000, widget=forms.Textarea(attrs={"rows": 4}))
+
+    def __init__(self, *args, people: list, **kwargs):
+        super().__init__(*args, **kwargs)
+        choices = [("", "—")] + [(str(u.pk), u.get_full_name()) for u in people]
+        for i in range(1, 4):
+            self.fields[f"action_{i}"] = forms.CharField(
+                label=_("Agreed action %(n)d") % {"n": i}, required=False, max_length=300
+            )
+            self.fields[f"owner_{i}"] = forms.ChoiceField(label=_("Owner"), choices=choices, required=False)
+            self.fields[f"due_{i}"] = forms.DateField(label=_("Due on"), required=False, widget=DateInput())
+
+    def clean(self):
+        data = super().clean()
+        for i in range(1, 4):
+            if data.get(f"action_{i}") and not data.get(f"owner_{i}"):
+                self.add_error(f"owner_{i}", _("Every agreed action needs an owner."))
+        return data
+
+    def actions(self) -> list[tuple[str, str, object]]:
+        data = self.cleaned_data
+        return [
+            (data[f"action_{i}"], data[f"owner_{i}"], data[f"due_{i}"])
+            for i in range(1, 4)
+            if data.get(f"action_{i}")
+        ]

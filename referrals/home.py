@@ -10,4 +10,7 @@ def panels(request) -> list[tuple[str, dict]]:
     overdue = (
         selectors.received_for(user=request.user).filter(selectors.overdue_q(timezone.localdate())).count()
     )
-    return [("referrals/_panel_inbox.html", {**counts, "overdue": overdue})]
+    from .views import _overview_teams
+
+    can_overview = _overview_teams(request.user).exists()
+    return [("referrals/_panel_inbox.html", {**counts, "overdue": overdue, "can_overview": can_overview})]

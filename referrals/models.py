@@ -413,3 +413,65 @@ class AgreedAction(models.Model):
 
     def __str__(self) -> str:
         return self.description
+
+
+class ReminderRule(models.Model):
+    """When a step is overdue, who gets reminded. Rules without a pathway apply to every pathway."""
+
+    class Trigger(models.TextChoices):
+        NOT_ACCEPTED = "not_accepted", _("Not accepted … working days after sending")
+        NO_FIRST_CONTACT = "no_first_contact", _("No first contact … working days after acceptance")
+        FEEDBACK_DUE = "feedback_due", _("Progress feedback due (every feedback period while in progress)")
+        ACKNOWLEDGE = "acknowledge", _("Closed, not acknowledged … working days after closure")
+        CONSULTATION_SOON = "consultation_soon", _("Joint consultation in … days")
+
+    class Audience(models.TextChoices):
+        RECEIVER = "receiver", _("The receiver")
+        ESCALATE = "escalate", _("Deputy and team coordinator, and tell the sender")
+        SENDER = "sender", _("The sender")
+        PARTICIPANTS = "participants", _("The participants")
+
+    name = models.CharField(_("name"), max_length=120)
+    pathway = models.ForeignKey(
+        Pathway,
+        verbose_name=_("pathway"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        help_text=_("Empty: for every pathway."),
+    )
+    trigger = models.CharField(_("when"), max_length=20, choices=Trigger.choices)
+    days = models.PositiveSmallIntegerField(
+        _("days"), default=2, help_text=_("Working days, except for joint consultations.")
+    )
+    audience = models.CharField(_("who"), max_length=15, choices=Audience.choices)
+    active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("reminder rule")
+        verbose_name_plural = _("reminder rules")
+        ordering = ["trigger", "days", "pk"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Reminder(models.Model):
+    """One reminder that was due: created once per (referral, rule, occurrence), whatever runs twice."""
+
+    referral = models.ForeignKey(Referral, on_delete=models.CASCADE, related_name="reminders")
+    rule = models.ForeignKey(ReminderRule, on_delete=models.CASCADE, related_name="reminders")
+    occurrence = models.CharField(_("occurrence"), max_length=20, default="1")
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("reminder")
+        verbose_name_plural = _("reminders")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["referral", "rule", "occurrence"], name="reminder_once_per_occurrence"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.referral_id}/{self.rule_id}/{self.occurrence}"

@@ -170,3 +170,34 @@ def referrals_of_patient(*, patient, user) -> QuerySet[Referral]:
 
 def message_count(referral: Referral) -> int:
     return Message.objects.filter(referral=referral).count()
+
+
+def reminder_overview(*, teams, today) -> dict:
+    from datetime import timedelta
+
+    from django.db.models import Count
+
+    from .models import Reminder, ReminderRule
+
+    week_start = today - timedelta(days=today.weekday())
+    per_rule = ReminderRule.objects.annotate(
+        sent=Count(
+            "reminders",
+            filter=Q(
+                reminders__created_at__date__gte=week_start, reminders__referral__receiving_team__in=teams
+            ),
+        )
+    ).order_by("trigger", "days")
+    overdue = (
+        Referral.objects.filter(receiving_team__in=teams)
+        .filter(overdue_q(today))
+        .select_related("pathway", "receiving_team", "receiver")
+        .annotate(reminder_count=Count("reminders"))
+        .order_by("accept_by", "first_contact_by", "feedback_by")
+    )
+    return {
+        "per_rule": per_rule,
+        "overdue": overdue[:200],
+        "week_start": week_start,
+        "reminders_total": Reminder.objects.filter(referral__receiving_team__in=teams).count(),
+    }

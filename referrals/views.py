@@ -19,6 +19,7 @@ from teams.selectors import practices_of
 from . import selectors, services
 from .forms import (
     CompleteForm,
+    ConsultationRecordForm,
     DeclineForm,
     FeedbackForm,
     FirstContactForm,
@@ -390,3 +391,45 @@ def _consultation_people(referral: Referral) -> list:
     )
     people = {u for team in teams for u in team_members(team)}
     return sorted(people, key=lambda u: (u.last_name, u.first_name))
+
+
+@never_cache
+def consultation_record(request, pk: int):
+    """Minutes of a joint consultation and the actions agreed, each with an owner."""
+    referral = selectors.get_referral_for_user(
+        request, pk, event=AccessEvent.CHANGE if request.POST else AccessEvent.VIEW
+    )
+    consultation = getattr(referral, "joint_consultation", None)
+    if consultation is None or not services.can_take_part(request.user, referral):
+        raise PermissionDenied
+    people = list(consultation.participants.all())
+    form = ConsultationRecordForm(request.POST or None, people=people, initial={"notes": consultation.notes})
+    if request.method == "POST" and form.is_valid():
+        by_pk = {str(u.pk): u for u in people}
+        actions = [(text, by_pk[owner], due) for text, owner, due in form.actions()]
+        services.joint_consultation_record(
+            request=request, consultation=consultation, notes=form.cleaned_data["notes"], actions=actions
+        )
+        messages.success(request, _("Joint consultation recorded."))
+        return redirect("referrals:detail", pk=pk)
+    return render(
+        request, "referrals/consultation_form.html", {"referral": referral, "form": form, "recording": True}
+    )
+
+
+def _overview_teams(user):
+    """Team coordinators see their teams; project leads see every team. Others have no overview."""
+    if getattr(getattr(user, "profile", None), "discipline", "") == "project_lead" or user.is_staff:
+        return Team.objects.all()
+    coordinated = Membership.objects.filter(user=user, role=Membership.Role.COORDINATOR).values("team_id")
+    return Team.objects.filter(pk__in=coordinated)
+
+
+@never_cache
+def reminders_overview(request):
+    """Reminders sent this week per rule, and which referrals are overdue now (no patient names)."""
+    teams = _overview_teams(request.user)
+    if not teams.exists():
+        raise PermissionDenied
+    context = selectors.reminder_overview(teams=teams, today=timezone.localdate())
+    return render(request, "referrals/reminders_overview.html", context)

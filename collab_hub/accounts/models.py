@@ -18,9 +18,24 @@ class User(AbstractUser):
         help_text=_("Language of the screens and e-mails for this person."),
     )
 
+    class EmailMode(models.TextChoices):
+        IMMEDIATE = "immediate", _("E-mail me straight away")
+        DIGEST = "digest", _("One daily digest e-mail")
+        NONE = "none", _("In the app only")
+
+    email_mode = models.CharField(
+        _("reminders by e-mail"), max_length=10, choices=EmailMode.choices, default=EmailMode.IMMEDIATE
+    )
+    digest_hour = models.PositiveSmallIntegerField(
+        _("digest hour"), default=8, help_text=_("Hour of the day (0–23) at which the daily digest is sent.")
+    )
+
     class Meta(AbstractUser.Meta):
         verbose_name = _("user")
         verbose_name_plural = _("users")
+        constraints = [
+            models.CheckConstraint(condition=models.Q(digest_hour__lte=23), name="user_digest_hour_valid"),
+        ]
 
     def __str__(self) -> str:
         return self.get_full_name() or self.username

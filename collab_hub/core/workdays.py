@@ -34,3 +34,14 @@ def working_days_between(start: date, end: date) -> int:
         if is_working_day(current):
             count += 1
     return count
+
+
+def due_cutoff(today: date, days: int) -> date:
+    """The latest start date s for which add_working_days(s, days) <= today.
+
+    A step that started on or before the cutoff is `days` working days old today: it is due.
+    """
+    start = today
+    while add_working_days(start, days) > today:
+        start -= timedelta(days=1)
+    return start

@@ -7,7 +7,8 @@ from django.test import RequestFactory
 from django.utils import timezone
 
 from referrals.demo import seed_pathways
-from referrals.models import Referral, Status
+from referrals.models import Referral, ReminderRule, Status
+from referrals.reminder_defaults import install_default_reminder_rules
 from teams.models import Membership, Team
 from tests.factories import (
     OrganisationFactory,
@@ -56,6 +57,7 @@ def loop(db):
     patient.concerns.create(domain="housing", description="Dreigende uithuiszetting")
     consent = give_consent(patient, team=team, by=gp, given_on=date(2026, 1, 1))
     pathways = seed_pathways()
+    install_default_reminder_rules(ReminderRule)  # transactional tests flush what migrations installed
     outsider = make_gp(PracticeFactory(name="Praktijk Elders"))
     return {
         "practice": practice,

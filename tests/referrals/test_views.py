@@ -173,3 +173,37 @@ def test_navigation_counts_only_feedback_that_waits(client, loop):
 
     assert inbox_counts(user=loop["gp"]) == {"received": 0, "to_acknowledge": 1}
     assert inbox_counts(user=loop["contact"]) == {"received": 1, "to_acknowledge": 0}
+
+
+def test_plan_and_record_a_joint_consultation(client, loop):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from tests.factories import give_consent
+
+    give_consent(loop["patient"], team=loop["team"], purpose="joint_consultation", by=loop["gp"])
+    referral = make_referral(loop, pathway=loop["pathways"]["gezamenlijk-consult"])
+    client.force_login(loop["gp"])
+    when = (timezone.localtime() + timedelta(days=7)).strftime("%Y-%m-%dT10:00")
+    response = client.post(
+        reverse("referrals:consultation", args=[referral.pk]),
+        {
+            "scheduled_at": when,
+            "location": "Praktijk De Linde",
+            "participants": [loop["gp"].pk, loop["contact"].pk],
+            "patient_attends": "on",
+            "agenda": "Geld en wonen",
+        },
+    )
+    assert response.status_code == 302
+    consultation = referral.joint_consultation
+    assert set(consultation.participants.all()) == {loop["gp"], loop["contact"]}
+    url = reverse("referrals:consultation_record", args=[referral.pk])
+    response = client.post(url, {"notes": "Goed gesprek", "action_1": "Budgetplan maken"})
+    assert "eigenaar" in response.content.decode().lower()  # an action without an owner is refused
+    assert not consultation.actions.exists()
+    client.post(url, {"notes": "Goed gesprek", "action_1": "Budgetplan maken", "owner_1": loop["contact"].pk})
+    consultation.refresh_from_db()
+    assert consultation.state == "held"
+    assert consultation.actions.get().owner == loop["contact"]

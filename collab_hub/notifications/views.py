@@ -1,0 +1,58 @@
+from django import forms
+from django.contrib import messages
+from django.contrib.auth import get_user_model
+from django.core.paginator import Paginator
+from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from .models import Notification
+from .services import notification_mark_read
+
+User = get_user_model()
+
+
+class PreferenceForm(forms.ModelForm):
+    class Meta:
+        model = User
+        fields = ["email_mode", "digest_hour", "language"]
+        widgets = {"email_mode": forms.RadioSelect}
+
+    def clean_digest_hour(self):
+        hour = self.cleaned_data["digest_hour"]
+        if not 0 <= hour <= 23:
+            raise forms.ValidationError(_("Choose an hour from 0 to 23."))
+        return hour
+
+
+def notification_list(request):
+    notifications = Notification.objects.filter(recipient=request.user).order_by("-created_at", "-pk")
+    page = Paginator(notifications, 30).get_page(request.GET.get("page"))
+    return render(request, "notifications/list.html", {"page": page, "query": ""})
+
+
+@require_POST
+def notification_read(request, pk: int):
+    """Mark one notification read and go to what it is about."""
+    notification_mark_read(user=request.user, pk=pk)
+    target = Notification.objects.filter(recipient=request.user, pk=pk).values_list("link", flat=True).first()
+    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        return redirect(target)
+    return redirect("notifications:list")
+
+
+@require_POST
+def notification_read_all(request):
+    count = notification_mark_read(user=request.user)
+    messages.success(request, _("%(count)d notifications marked as read.") % {"count": count})
+    return redirect("notifications:list")
+
+
+def preferences(request):
+    form = PreferenceForm(request.POST or None, instance=request.user)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, _("Your preferences are saved."))
+        return redirect("notifications:preferences")
+    return render(request, "notifications/preferences.html", {"form": form})

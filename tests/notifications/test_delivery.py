@@ -1,0 +1,174 @@
+"""E-mail delivery against a real SMTP server and real Celery workers: refused, retried, killed, once."""
+
+import asyncio
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from aiosmtpd.controller import Controller
+from django.conf import settings
+from django.utils import timezone
+
+from collab_hub.notifications.models import EmailState, Notification
+from collab_hub.notifications.services import NotificationSpec, email_deliver, notifications_create
+from collab_hub.notifications.tasks import dispatch_emails
+from tests.factories import UserFactory
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Sink:
+    """An SMTP server that keeps what it receives; it can be made slow to answer RCPT."""
+
+    def __init__(self):
+        self.messages: list[bytes] = []
+        self.delay = 0.0
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if self.delay:
+            await asyncio.sleep(self.delay)
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        self.messages.append(envelope.content)
+        return "250 Message accepted for delivery"
+
+
+@pytest.fixture
+def smtp():
+    sink = Sink()
+    controller = Controller(sink, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    yield sink, controller.port
+    controller.stop()
+
+
+def use_smtp(settings, port: int) -> None:
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST = "127.0.0.1"
+    settings.EMAIL_PORT = port
+    settings.EMAIL_TIMEOUT = 5
+
+
+def one_notification(user, key="k1") -> Notification:
+    notifications_create(
+        [
+            NotificationSpec(
+                recipient_id=user.pk,
+                kind="test",
+                subject="Herinnering R-TEST",
+                body="Er wacht iets op u.",
+                link="/referrals/",
+                reference="R-TEST",
+                dedupe_key=key,
+            )
+        ]
+    )
+    return Notification.objects.get(dedupe_key=key)
+
+
+@pytest.mark.django_db
+def test_smtp_refusing_keeps_the_notification_and_retries_until_sent_once(settings, smtp):
+    sink, port = smtp
+    user = UserFactory(email="hanna@example.invalid")
+    notification = one_notification(user)
+    use_smtp(settings, free_port())  # nothing listens there: the server refuses
+    assert email_deliver(notification_id=notification.pk) == "failed"
+    notification.refresh_from_db()
+    assert notification.email_state == EmailState.FAILED
+    assert notification.email_attempts == 1
+    assert notification.email_next_attempt_at > timezone.now()
+    assert notification.read_at is None  # the in-app notification is untouched
+    assert dispatch_emails() == 0  # not before its back-off has passed
+
+    use_smtp(settings, port)
+    Notification.objects.filter(pk=notification.pk).update(email_next_attempt_at=timezone.now())
+    assert dispatch_emails() == 1
+    assert email_deliver(notification_id=notification.pk) == "sent"
+    assert email_deliver(notification_id=notification.pk) == "skipped"  # a redelivered task does nothing
+    assert len(sink.messages) == 1
+    notification.refresh_from_db()
+    assert (notification.email_state, notification.email_attempts) == (EmailState.SENT, 2)
+
+
+def start_worker(port: int) -> subprocess.Popen:
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"postgres:///{settings.DATABASES['default']['NAME']}",
+        "REDIS_URL": settings.REDIS_URL,
+        "EMAIL_URL": f"smtp://127.0.0.1:{port}",
+        "DJANGO_DEBUG": "1",
+    }
+    command = [
+        sys.executable,
+        "-m",
+        "celery",
+        "-A",
+        "collab_hub",
+        "worker",
+        "--pool",
+        "solo",
+        "--loglevel",
+        "WARNING",
+        "--without-heartbeat",
+        "--without-mingle",
+        "--without-gossip",
+    ]
+    return subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def wait_for_state(pk: int, state: str, timeout: float = 45) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if Notification.objects.filter(pk=pk, email_state=state).exists():
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"notification never reached {state}")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_killed_mid_delivery_sends_the_email_exactly_once_after_restart(smtp):
+    sink, port = smtp
+    user = UserFactory(email="samira@example.invalid")
+    notification = one_notification(user, key="killed")
+    sink.delay = 60  # the SMTP conversation hangs: the worker is inside the delivery
+    assert dispatch_emails() == 1
+    first = start_worker(port)
+    try:
+        wait_for_state(notification.pk, EmailState.SENDING)
+        time.sleep(1)
+        os.kill(first.pid, signal.SIGKILL)
+        first.wait(timeout=10)
+    finally:
+        if first.poll() is None:
+            first.kill()
+    assert sink.messages == []
+
+    # Later: the interrupted delivery is noticed (it has been "sending" too long) and tried again.
+    sink.delay = 0
+    Notification.objects.filter(pk=notification.pk).update(
+        email_claimed_at=timezone.now() - timedelta(minutes=5)
+    )
+    assert dispatch_emails() == 1
+    second = start_worker(port)
+    try:
+        wait_for_state(notification.pk, EmailState.SENT)
+        assert dispatch_emails() == 0
+        time.sleep(2)
+    finally:
+        second.terminate()
+        second.wait(timeout=20)
+    assert len(sink.messages) == 1
