@@ -13,7 +13,9 @@ def test_periodic_tasks_are_installed_shown_in_admin_and_stay_paused(admin_clien
     DatabaseScheduler(app=app)  # what `celery beat` does at start-up
     sweep = PeriodicTask.objects.get(name="reminder-sweep")
     assert sweep.task == "collab_hub.notifications.tasks.sweep"
-    assert PeriodicTask.objects.filter(name="daily-digests", task="collab_hub.notifications.tasks.send_digests")
+    assert PeriodicTask.objects.filter(
+        name="daily-digests", task="collab_hub.notifications.tasks.send_digests"
+    )
     html = admin_client.get(reverse("admin:django_celery_beat_periodictask_changelist")).content.decode()
     assert "reminder-sweep" in html
     PeriodicTask.objects.filter(pk=sweep.pk).update(enabled=False)

@@ -10,7 +10,9 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 def test_a_reminder_under_the_bell_leads_to_the_overdue_referral(page, demo_data):
     from collab_hub.notifications.models import Notification
 
-    notification = Notification.objects.filter(link__startswith="/referrals/").select_related("recipient").first()
+    notification = (
+        Notification.objects.filter(link__startswith="/referrals/").select_related("recipient").first()
+    )
     assert notification is not None, "seed_demo leaves overdue referrals with reminders"
     login(page, notification.recipient.username)
     count = int(page.get_by_test_id("unread-count").inner_text())

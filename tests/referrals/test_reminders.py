@@ -233,5 +233,7 @@ def test_redis_down_while_sending_then_the_reminder_is_still_delivered(client, l
     run_sweep(now=timezone.now() + timedelta(days=5))
     assert referral.reminders.exists()
     wait_for(lambda: Notification.objects.filter(recipient=loop["contact"], email_state="sent").exists())
-    to_contact = [m for m in mail.outbox if m.to == [loop["contact"].email] and referral.reference in m.subject]
+    to_contact = [
+        m for m in mail.outbox if m.to == [loop["contact"].email] and referral.reference in m.subject
+    ]
     assert len(to_contact) == 1
