@@ -4,7 +4,7 @@ from django.utils.translation import gettext_lazy as _
 
 from teams.models import Organisation, Team
 
-from .models import Concern, Consent, ConsentPurpose, Patient, Perspective
+from .models import PATIENT_FIELDS, Concern, Consent, ConsentPurpose, Patient, Perspective
 
 # Letter pairs PostNL never uses in postcodes.
 UNUSED_POSTCODE_LETTERS = {"SA", "SD", "SS"}
@@ -43,20 +43,7 @@ class PatientForm(forms.ModelForm):
 
     class Meta:
         model = Patient
-        fields = [
-            "first_name",
-            "last_name",
-            "date_of_birth",
-            "postcode",
-            "phone",
-            "email",
-            "preferred_language",
-            "bsn",
-            "perspectives",
-            "is_high_user",
-            "high_user_since",
-            "high_user_reason",
-        ]
+        fields = list(PATIENT_FIELDS)
         widgets = {
             "date_of_birth": DateInput(),
             "high_user_since": DateInput(),

@@ -143,6 +143,23 @@ class Patient(models.Model):
         return [Perspective(p).label for p in self.perspectives if p in Perspective.values]
 
 
+# What a professional fills in for a patient (the form) and what the services may set.
+PATIENT_FIELDS = (
+    "first_name",
+    "last_name",
+    "date_of_birth",
+    "postcode",
+    "phone",
+    "email",
+    "preferred_language",
+    "bsn",
+    "perspectives",
+    "is_high_user",
+    "high_user_since",
+    "high_user_reason",
+)
+
+
 class Concern(models.Model):
     class Status(models.TextChoices):
         ACTIVE = "active", _("Active")

@@ -12,25 +12,10 @@ from django.views.decorators.debug import sensitive_variables
 from collab_hub.audit.models import AccessEvent
 from collab_hub.audit.services import access_log_write
 
-from .models import CareRelationship, Concern, Consent, Patient
+from .models import PATIENT_FIELDS, CareRelationship, Concern, Consent, Patient
 from .selectors import practice_ids_of, role_of
 
 EMERGENCY_ACCESS_DURATION = timedelta(hours=24)
-
-PATIENT_FIELDS = (
-    "first_name",
-    "last_name",
-    "date_of_birth",
-    "postcode",
-    "phone",
-    "email",
-    "preferred_language",
-    "bsn",
-    "perspectives",
-    "is_high_user",
-    "high_user_since",
-    "high_user_reason",
-)
 
 
 def _log(

@@ -148,7 +148,11 @@ def inbox_counts(*, user) -> dict[str, int]:
 
 def timeline_for(referral: Referral) -> list:
     """Events, feedback and messages of one referral, oldest first."""
-    events = list(referral.events.select_related("actor", "from_user", "to_user"))
+    # Feedback rows tell first contact, progress and closure themselves; their events would repeat them.
+    told_by_feedback = [Event.Kind.FIRST_CONTACT, Event.Kind.FEEDBACK, Event.Kind.COMPLETED]
+    events = list(
+        referral.events.exclude(kind__in=told_by_feedback).select_related("actor", "from_user", "to_user")
+    )
     feedback = list(referral.feedback.select_related("author", "acknowledged_by"))
     messages = list(referral.messages.select_related("author"))
     items = [("event", e.at, e) for e in events] + [("feedback", f.created_at, f) for f in feedback]

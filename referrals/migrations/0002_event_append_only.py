@@ -1,23 +1,10 @@
 from django.db import migrations
 
+from collab_hub.core.db import append_only_sql
+
 # The referral event log is the source of the indicators and part of the audit trail: rows are
-# appended, never changed or deleted (deleting a referral itself is refused by PROTECT elsewhere).
-FORWARD = """
-CREATE OR REPLACE FUNCTION referrals_event_append_only() RETURNS trigger AS $$
-BEGIN
-    RAISE EXCEPTION 'the referral event log is append-only (% refused)', TG_OP;
-END;
-$$ LANGUAGE plpgsql;
-
-CREATE TRIGGER referrals_event_no_update_delete
-    BEFORE UPDATE OR DELETE ON referrals_event
-    FOR EACH ROW EXECUTE FUNCTION referrals_event_append_only();
-"""
-
-BACKWARD = """
-DROP TRIGGER IF EXISTS referrals_event_no_update_delete ON referrals_event;
-DROP FUNCTION IF EXISTS referrals_event_append_only();
-"""
+# appended, never changed or deleted.
+FORWARD, BACKWARD = append_only_sql("referrals_event", "referrals_event")
 
 
 class Migration(migrations.Migration):

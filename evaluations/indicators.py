@@ -1,0 +1,151 @@
+"""Indicators of the referral loop, computed in the database (aggregates, never per-row Python).
+
+A referral counts in the period in which it was sent; what happens to it afterwards (acceptance,
+first contact, closure) is credited to that period, so a referral that crosses a cycle boundary
+belongs to the cycle it was sent in.
+"""
+
+from datetime import date
+
+from django.db.models import (
+    Aggregate,
+    Count,
+    Exists,
+    F,
+    FloatField,
+    Func,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+)
+from django.db.models.functions import Coalesce, TruncMonth, TruncWeek
+
+from referrals.models import Event, Referral, Reminder, Status
+
+SECONDS_PER_DAY = 86400.0
+SMALL_GROUP = 5
+
+
+class Median(Aggregate):
+    """PERCENTILE_CONT(0.5): the median, interpolated between the two middle values for even counts."""
+
+    function = "PERCENTILE_CONT"
+    template = "%(function)s(0.5) WITHIN GROUP (ORDER BY %(expressions)s)"
+    output_field = FloatField()
+
+
+class Days(Func):
+    """The length of an interval in days, as a fraction."""
+
+    template = f"(EXTRACT(EPOCH FROM %(expressions)s) / {SECONDS_PER_DAY})"
+    output_field = FloatField()
+
+
+def project_referrals(project, *, start: date, end: date) -> QuerySet[Referral]:
+    qs = Referral.objects.exclude(status=Status.ENTERED_IN_ERROR).filter(
+        sent_at__date__gte=start, sent_at__date__lte=end
+    )
+    team_ids = list(project.teams.values_list("pk", flat=True))
+    pathway_ids = list(project.pathways.values_list("pk", flat=True))
+    if team_ids:
+        qs = qs.filter(receiving_team_id__in=team_ids)
+    if pathway_ids:
+        qs = qs.filter(pathway_id__in=pathway_ids)
+    return qs
+
+
+def _annotated(qs: QuerySet[Referral]) -> QuerySet[Referral]:
+    reminders = (
+        Reminder.objects.filter(referral=OuterRef("pk"))
+        .order_by()
+        .values("referral")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    forwarded = Event.objects.filter(
+        referral=OuterRef("pk"), kind__in=[Event.Kind.FORWARDED, Event.Kind.REASSIGNED]
+    )
+    return qs.annotate(
+        n_reminders=Coalesce(Subquery(reminders, output_field=IntegerField()), Value(0)),
+        was_forwarded=Exists(forwarded),
+    )
+
+
+AGGREGATES = {
+    "sent": Count("pk"),
+    "accepted": Count("pk", filter=Q(accepted_at__isnull=False)),
+    "declined": Count("pk", filter=Q(status=Status.REJECTED)),
+    "forwarded": Count("pk", filter=Q(was_forwarded=True)),
+    "closed_with_feedback": Count("pk", filter=Q(status=Status.COMPLETED)),
+    "to_named_contact": Count(
+        "pk", filter=Q(assigned_via__in=["contact", "deputy"]) & Q(was_forwarded=False)
+    ),
+    "reminders": Coalesce(Sum("n_reminders"), Value(0)),
+    "median_days_to_acceptance": Median(
+        Days(F("accepted_at") - F("sent_at")), filter=Q(accepted_at__isnull=False)
+    ),
+    "median_days_to_first_contact": Median(
+        Days(F("first_contact_at") - F("sent_at")), filter=Q(first_contact_at__isnull=False)
+    ),
+}
+
+
+def _rates(row: dict) -> dict:
+    sent = row["sent"] or 0
+
+    def share(n):
+        return round(n / sent, 4) if sent else None
+
+    return {
+        **row,
+        "acceptance_rate": share(row["accepted"]),
+        "closed_loop_share": share(row["closed_with_feedback"]),
+        "declined_share": share(row["declined"]),
+        "forwarded_share": share(row["forwarded"]),
+        "named_contact_share": share(row["to_named_contact"]),
+        "reminders_per_referral": round(row["reminders"] / sent, 2) if sent else None,
+    }
+
+
+def indicators(qs: QuerySet[Referral]) -> dict:
+    """All indicators over one set of referrals, in a single query."""
+    return _rates(_annotated(qs).aggregate(**AGGREGATES))
+
+
+def indicators_per_period(qs: QuerySet[Referral], *, period: str = "month") -> list[dict]:
+    """The same indicators per week or month of sending, oldest first (one query)."""
+    trunc = TruncMonth if period == "month" else TruncWeek
+    rows = (
+        _annotated(qs)
+        .annotate(period=trunc("sent_at"))
+        .order_by()
+        .values("period")
+        .annotate(**AGGREGATES)
+        .order_by("period")
+    )
+    return [_rates(dict(row)) for row in rows]
+
+
+def sent_per_pathway(qs: QuerySet[Referral]) -> list[dict]:
+    return list(qs.order_by().values("pathway__name").annotate(n=Count("pk")).order_by("-n", "pathway__name"))
+
+
+def declined_by_reason(qs: QuerySet[Referral]) -> list[dict]:
+    return list(
+        qs.filter(status=Status.REJECTED)
+        .order_by()
+        .values("decline_reason")
+        .annotate(n=Count("pk"))
+        .order_by("-n", "decline_reason")
+    )
+
+
+def shown(n: int | None) -> str:
+    """Aggregates of fewer than five referrals are shown as '<5' so nobody can be singled out."""
+    if n is None:
+        return "–"
+    return "<5" if 0 < n < SMALL_GROUP else str(n)
