@@ -17,5 +17,6 @@ urlpatterns = [
     path("patients/", include("patients.urls")),
     path("referrals/", include("referrals.urls")),
     path("notifications/", include("collab_hub.notifications.urls")),
+    path("evaluations/", include("evaluations.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -23,6 +23,7 @@ from django.db.models import (
     Value,
 )
 from django.db.models.functions import Coalesce, TruncMonth, TruncWeek
+from django.utils.translation import gettext_lazy as _
 
 from referrals.models import Event, Referral, Reminder, Status
 
@@ -149,3 +150,16 @@ def shown(n: int | None) -> str:
     if n is None:
         return "–"
     return "<5" if 0 < n < SMALL_GROUP else str(n)
+
+
+LABELS = {
+    "sent": _("Referrals sent"),
+    "acceptance_rate": _("Acceptance rate"),
+    "median_days_to_acceptance": _("Median days to acceptance"),
+    "median_days_to_first_contact": _("Median days to first contact"),
+    "closed_loop_share": _("Share of loops closed with feedback"),
+    "declined_share": _("Share declined"),
+    "forwarded_share": _("Share forwarded or reassigned"),
+    "reminders_per_referral": _("Reminders per referral"),
+    "named_contact_share": _("Share to the named contact"),
+}

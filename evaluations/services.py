@@ -4,7 +4,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from .models import PHASE_ORDER, Cycle, Phase
+from .models import PHASE_ORDER, Cycle, MeetingFinding, Phase, ReflectionMeeting
 
 
 def _can_manage(user, project) -> bool:
@@ -52,3 +52,31 @@ def cycle_start_next(*, cycle: Cycle, by, starts_on, ends_on) -> Cycle:
         rationale="",
         lessons="",
     )
+
+
+@transaction.atomic
+def meeting_record(
+    *,
+    project,
+    by,
+    held_on,
+    kind: str,
+    cycle=None,
+    minutes: str = "",
+    lessons: str = "",
+    findings: list[tuple[str, str, str]] = (),
+) -> ReflectionMeeting:
+    """Record a reflection meeting with its barriers and facilitators (kind, category, text)."""
+    if not (_can_manage(by, project) or project.core_team.filter(user=by).exists()):
+        raise ValidationError(_("Only the project lead and the core team can record meetings."))
+    if cycle is not None and cycle.project_id != project.pk:
+        raise ValidationError(_("Choose a cycle of this project."))
+    meeting = ReflectionMeeting.objects.create(
+        project=project, cycle=cycle, held_on=held_on, kind=kind, minutes=minutes, lessons=lessons
+    )
+    for finding_kind, category, text in findings:
+        if text.strip():
+            MeetingFinding.objects.create(
+                meeting=meeting, kind=finding_kind, category=category, text=text.strip()
+            )
+    return meeting
