@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404, HttpRequest
 from django.utils import timezone
 
@@ -185,7 +185,3 @@ def consent_is_valid(
 
 def access_history(*, patient: Patient) -> QuerySet[AccessLogEntry]:
     return AccessLogEntry.objects.filter(patient_id=patient.pk).order_by("-at", "-pk")
-
-
-def patient_page_prefetch() -> list:
-    return [Prefetch("concerns", queryset=Concern.objects.order_by("status", "domain"))]

@@ -1,7 +1,5 @@
 """Reads of referrals: the access helper, inboxes and timelines."""
 
-from dataclasses import dataclass
-
 from django.db.models import Case, Exists, IntegerField, OuterRef, Prefetch, Q, QuerySet, Value, When
 from django.http import Http404, HttpRequest
 from django.utils import timezone
@@ -11,7 +9,7 @@ from collab_hub.audit.services import access_log_write
 from patients.selectors import practice_ids_of, role_of
 from teams.models import Membership
 
-from .models import OPEN_STATUSES, URGENCY_RANK, Event, Feedback, Message, Referral, Status
+from .models import OPEN_STATUSES, URGENCY_RANK, Event, Feedback, Referral, Status
 
 
 def _base() -> QuerySet[Referral]:
@@ -91,12 +89,6 @@ def due_date_order():
     return ["urgency_rank", "accept_by", "first_contact_by", "feedback_by", "pk"]
 
 
-@dataclass(frozen=True)
-class InboxFilter:
-    key: str
-    q: Q
-
-
 def received_filters(today) -> dict[str, Q]:
     return {
         "new": Q(status=Status.REQUESTED),
@@ -170,10 +162,6 @@ def referrals_of_patient(*, patient, user) -> QuerySet[Referral]:
         .prefetch_related(Prefetch("feedback", queryset=Feedback.objects.select_related("author")))
         .order_by("-sent_at", "-pk")
     )
-
-
-def message_count(referral: Referral) -> int:
-    return Message.objects.filter(referral=referral).count()
 
 
 def reminder_overview(*, teams, today) -> dict:

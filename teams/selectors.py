@@ -3,7 +3,7 @@
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 
 from django.contrib.auth import get_user_model
 from django.db.models import Prefetch, Q, QuerySet
@@ -61,10 +61,6 @@ def absent_user_ids(user_ids: Iterable[int], *, on: date) -> set[int]:
             "user_id", flat=True
         )
     )
-
-
-def is_absent(user, *, on: date) -> bool:
-    return user.pk in absent_user_ids([user.pk], on=on)
 
 
 @dataclass
@@ -155,10 +151,6 @@ def practices_of(user) -> QuerySet[Organisation]:
     ).distinct()
 
 
-def teams_of(user) -> QuerySet[Team]:
-    return Team.objects.filter(memberships__user=user).select_related("organisation")
-
-
 def coordinated_teams(user) -> QuerySet[Team]:
     return Team.objects.filter(memberships__user=user, memberships__role=Membership.Role.COORDINATOR)
 
@@ -200,10 +192,6 @@ def my_contacts(*, user, on: date | None = None) -> list[PracticeContacts]:
 class Occurrence:
     hour: ConsultationHour
     on: date
-
-    @property
-    def starts(self) -> datetime:
-        return datetime.combine(self.on, self.hour.starts_at)
 
 
 def upcoming_hours(
@@ -273,7 +261,3 @@ def stale_services_for(*, user, today: date | None = None) -> QuerySet[Service]:
         .select_related("organisation")
         .order_by("last_checked_on")
     )
-
-
-def organisation_detail(pk: int) -> Organisation:
-    return Organisation.objects.select_related("area", "contact_person").get(pk=pk)
