@@ -5,9 +5,9 @@ Idempotent: every row is looked up by a natural key and updated in place.
 
 from datetime import date, time, timedelta
 
-from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.utils import timezone
+
+from collab_hub.accounts.demo import demo_user
 
 from .choices import Discipline
 from .choices import LifeDomain as D
@@ -23,8 +23,6 @@ from .models import (
     Service,
     Team,
 )
-
-User = get_user_model()
 
 NEIGHBOURHOODS = [
     # name, population, PC4 ranges
@@ -560,13 +558,7 @@ def seed(command) -> None:
 
     users = {}
     for username, (first, last, discipline, phone, languages, days, intro, helps) in PEOPLE.items():
-        user, created = User.objects.get_or_create(
-            username=username,
-            defaults={"first_name": first, "last_name": last, "email": f"{username}@demo.invalid"},
-        )
-        if created or not user.check_password(settings.DEMO_PASSWORD):
-            user.set_password(settings.DEMO_PASSWORD)
-            user.save(update_fields=["password"])
+        user = demo_user(username, first, last)
         Profile.objects.update_or_create(
             user=user,
             defaults={

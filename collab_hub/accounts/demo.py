@@ -17,18 +17,24 @@ DEMO_USERS = [
 ]
 
 
+def demo_user(username: str, first: str, last: str, *, staff: bool = False) -> User:
+    """A demo account with the DEMO_PASSWORD, created once and its password kept in step."""
+    user, created = User.objects.get_or_create(
+        username=username,
+        defaults={
+            "first_name": first,
+            "last_name": last,
+            "email": f"{username}@demo.invalid",
+            "is_staff": staff,
+            "is_superuser": staff,
+        },
+    )
+    if created or not user.check_password(settings.DEMO_PASSWORD):
+        user.set_password(settings.DEMO_PASSWORD)
+        user.save(update_fields=["password"])
+    return user
+
+
 def seed(command) -> None:
     for username, first, last, _role, staff in DEMO_USERS:
-        user, created = User.objects.get_or_create(
-            username=username,
-            defaults={
-                "first_name": first,
-                "last_name": last,
-                "email": f"{username}@demo.invalid",
-                "is_staff": staff,
-                "is_superuser": staff,
-            },
-        )
-        if created or not user.check_password(settings.DEMO_PASSWORD):
-            user.set_password(settings.DEMO_PASSWORD)
-            user.save(update_fields=["password"])
+        demo_user(username, first, last, staff=staff)
