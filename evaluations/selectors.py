@@ -3,6 +3,8 @@
 from django.db.models import Count, Q, QuerySet
 from django.http import Http404
 
+from teams.selectors import discipline_of
+
 from .indicators import LABELS, indicators, indicators_per_period, project_referrals
 from .models import ActionItem, Cycle, ImprovementProject, MeetingFinding, ReflectionMeeting
 from .runchart import analyse
@@ -17,7 +19,7 @@ CHART_INDICATORS = [
 
 def projects_for(*, user) -> QuerySet[ImprovementProject]:
     """Leads and core team see their projects; researchers and admins see all (aggregates only)."""
-    discipline = getattr(getattr(user, "profile", None), "discipline", "")
+    discipline = discipline_of(user)
     qs = ImprovementProject.objects.all()
     if not (user.is_staff or discipline == "researcher"):
         qs = qs.filter(Q(lead=user) | Q(core_team__user=user)).distinct()

@@ -11,7 +11,7 @@ from collab_hub.audit.models import AccessEvent, AccessLogEntry, Outcome
 from collab_hub.audit.services import access_log_write
 from teams.choices import Discipline
 from teams.models import Organisation, Team
-from teams.selectors import practices_of
+from teams.selectors import discipline_of, practices_of
 
 from .models import CareRelationship, Concern, Consent, Patient
 
@@ -21,8 +21,7 @@ MINIMAL = "minimal"
 
 def role_of(user) -> str:
     """The user's role as a stable code for the access log (a discipline, or 'admin')."""
-    profile = getattr(user, "profile", None)
-    return profile.discipline if profile else ("admin" if user.is_staff else "")
+    return discipline_of(user) or ("admin" if user.is_staff else "")
 
 
 def role_label(code: str) -> str:

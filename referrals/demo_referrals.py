@@ -22,7 +22,7 @@ from patients.models import CareRelationship, Concern, Consent, ConsentPurpose, 
 from patients.selectors import consent_is_valid
 from patients.services import care_relationship_add
 from teams.models import Absence, Membership, Organisation, Team
-from teams.selectors import current_contact_for
+from teams.selectors import current_contact_for, discipline_of
 
 from .models import DeclineReason, Event, Feedback, LetterField, Message, Pathway, Referral, Status, Urgency
 
@@ -936,11 +936,7 @@ def _plan_info_requests(w: World, pathway: Pathway, stories: list[Story]) -> lis
             parent = rng.choice(parents)
             patient, sender = parent.r.patient, parent.r.receiver
             team = w.practice_team[patient.practice_id]
-            gps = [
-                u
-                for u in w.members[team.pk]
-                if getattr(getattr(u, "profile", None), "discipline", "") == "gp"
-            ]
+            gps = [u for u in w.members[team.pk] if discipline_of(u) == "gp"]
             referral = _new_referral(
                 w,
                 patient,

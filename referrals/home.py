@@ -10,7 +10,5 @@ def panels(request) -> list[tuple[str, dict]]:
     overdue = (
         selectors.received_for(user=request.user).filter(selectors.overdue_q(timezone.localdate())).count()
     )
-    from .views import _overview_teams
-
-    can_overview = _overview_teams(request.user).exists()
+    can_overview = selectors.overview_teams(user=request.user).exists()
     return [("referrals/_panel_inbox.html", {**counts, "overdue": overdue, "can_overview": can_overview})]

@@ -10,6 +10,7 @@ from teams.selectors import (
     absent_user_ids,
     area_with_ancestors,
     current_contact_for,
+    discipline_of,
     neighbourhood_for_postcode,
 )
 
@@ -77,9 +78,7 @@ def receiver_for(
     today = timezone.localdate()
     if pathway.receiving_team_kind == Team.Kind.PRACTICE:
         # Social domain → GP: the practice's GPs, the first one present.
-        gps = [
-            u for u in team_members(team) if getattr(getattr(u, "profile", None), "discipline", "") == "gp"
-        ]
+        gps = [u for u in team_members(team) if discipline_of(u) == "gp"]
         away = absent_user_ids([u.pk for u in gps], on=today)
         present = [u for u in gps if u.pk not in away]
         return (present[0], Referral.AssignedVia.CONTACT) if present else (None, "")

@@ -7,9 +7,10 @@ from django.utils import timezone
 from collab_hub.audit.models import AccessEvent, Outcome
 from collab_hub.audit.services import access_log_write
 from patients.selectors import practice_ids_of, role_of
-from teams.models import Membership
+from teams.models import Membership, Team
+from teams.selectors import discipline_of
 
-from .models import OPEN_STATUSES, URGENCY_RANK, Event, Feedback, Referral, Status
+from .models import OPEN_STATUSES, URGENCY_RANK, Event, Feedback, Pathway, Referral, Status
 
 
 def _base() -> QuerySet[Referral]:
@@ -193,3 +194,21 @@ def reminder_overview(*, teams, today) -> dict:
         "week_start": week_start,
         "reminders_total": Reminder.objects.filter(referral__receiving_team__in=teams).count(),
     }
+
+
+def pathways_for_sender(*, user) -> list[Pathway]:
+    """Active pathways this person's discipline may send on."""
+    discipline = discipline_of(user)
+    return [
+        p
+        for p in Pathway.objects.filter(active=True)
+        if not p.sender_disciplines or discipline in p.sender_disciplines
+    ]
+
+
+def overview_teams(*, user) -> QuerySet[Team]:
+    """Team coordinators see their teams; project leads see every team. Others have no overview."""
+    if discipline_of(user) == "project_lead" or user.is_staff:
+        return Team.objects.all()
+    coordinated = Membership.objects.filter(user=user, role=Membership.Role.COORDINATOR).values("team_id")
+    return Team.objects.filter(pk__in=coordinated)

@@ -22,7 +22,7 @@ from patients.models import CareRelationship, Concern, Patient
 from patients.selectors import consent_is_valid, role_of, visible_patients
 from patients.services import care_relationship_add
 from teams.models import Membership, Team
-from teams.selectors import practices_of
+from teams.selectors import discipline_of, practices_of
 
 from .models import (
     OPEN_STATUSES,
@@ -183,7 +183,7 @@ def referral_send(
     sender = request.user
     if not visible_patients(user=sender).filter(pk=patient.pk).exists():
         raise ValidationError(_("You have no care relationship with this patient."))
-    discipline = getattr(getattr(sender, "profile", None), "discipline", "")
+    discipline = discipline_of(sender)
     if pathway.sender_disciplines and discipline not in pathway.sender_disciplines:
         raise ValidationError(_("Your discipline may not send on this pathway."))
     if not pathway.active:

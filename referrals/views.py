@@ -29,7 +29,7 @@ from .forms import (
     NoteForm,
     ReferralForm,
 )
-from .models import Pathway, Referral, Status
+from .models import Referral, Status
 from .routing import Proposal, propose, team_members
 
 User = get_user_model()
@@ -76,15 +76,6 @@ def _sender_practice(user, patient):
     return practices[0] if practices else patient.practice
 
 
-def _allowed_pathways(user):
-    discipline = getattr(getattr(user, "profile", None), "discipline", "")
-    return [
-        p
-        for p in Pathway.objects.filter(active=True)
-        if not p.sender_disciplines or discipline in p.sender_disciplines
-    ]
-
-
 @never_cache
 def referral_create(request, patient_pk: int):
     """Refer in about a minute: the routing guide proposes pathway and named person; the letter follows."""
@@ -95,7 +86,7 @@ def referral_create(request, patient_pk: int):
         event=AccessEvent.CREATE if request.method == "POST" else AccessEvent.VIEW,
     )
     patient = access.patient
-    pathways = _allowed_pathways(request.user)
+    pathways = selectors.pathways_for_sender(user=request.user)
     chosen = next(
         (p for p in pathways if str(p.pk) == (request.POST.get("pathway") or request.GET.get("pathway"))),
         None,
@@ -417,18 +408,10 @@ def consultation_record(request, pk: int):
     )
 
 
-def _overview_teams(user):
-    """Team coordinators see their teams; project leads see every team. Others have no overview."""
-    if getattr(getattr(user, "profile", None), "discipline", "") == "project_lead" or user.is_staff:
-        return Team.objects.all()
-    coordinated = Membership.objects.filter(user=user, role=Membership.Role.COORDINATOR).values("team_id")
-    return Team.objects.filter(pk__in=coordinated)
-
-
 @never_cache
 def reminders_overview(request):
     """Reminders sent this week per rule, and which referrals are overdue now (no patient names)."""
-    teams = _overview_teams(request.user)
+    teams = selectors.overview_teams(user=request.user)
     if not teams.exists():
         raise PermissionDenied
     context = selectors.reminder_overview(teams=teams, today=timezone.localdate())

@@ -25,6 +25,12 @@ from .models import (
 User = get_user_model()
 
 
+def discipline_of(user) -> str:
+    """The professional's discipline code, or "" for someone without a profile (e.g. an admin)."""
+    profile = getattr(user, "profile", None)
+    return profile.discipline if profile else ""
+
+
 def parse_pc4(postcode: str) -> int | None:
     """The 4-digit part of a Dutch postcode ("6535 AB" → 6535), or None when it is not one."""
     match = POSTCODE_RE.match(postcode or "")
