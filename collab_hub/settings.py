@@ -170,6 +170,8 @@ STORAGES = {
 }
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=str(BASE_DIR / "media"))
 MEDIA_URL = "media/"
+# Researchers' exports: outside MEDIA_ROOT and never served directly (a view checks access first).
+EXPORT_ROOT = env.path("EXPORT_ROOT", default=str(BASE_DIR / "var" / "exports"))
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"

@@ -95,6 +95,16 @@ AGGREGATES = {
 }
 
 
+RATE_KEYS = (
+    "acceptance_rate",
+    "closed_loop_share",
+    "declined_share",
+    "forwarded_share",
+    "named_contact_share",
+    "reminders_per_referral",
+)
+
+
 def _rates(row: dict) -> dict:
     sent = row["sent"] or 0
 
@@ -131,6 +141,18 @@ def indicators_per_period(qs: QuerySet[Referral], *, period: str = "month") -> l
     return [_rates(dict(row)) for row in rows]
 
 
+def indicators_per_team(qs: QuerySet[Referral]) -> list[dict]:
+    """The same indicators per receiving team, by team name (one query)."""
+    rows = (
+        _annotated(qs)
+        .order_by()
+        .values("receiving_team__name")
+        .annotate(**AGGREGATES)
+        .order_by("receiving_team__name")
+    )
+    return [_rates(dict(row)) for row in rows]
+
+
 def sent_per_pathway(qs: QuerySet[Referral]) -> list[dict]:
     return list(qs.order_by().values("pathway__name").annotate(n=Count("pk")).order_by("-n", "pathway__name"))
 
@@ -150,6 +172,20 @@ def shown(n: int | None) -> str:
     if n is None:
         return "–"
     return "<5" if 0 < n < SMALL_GROUP else str(n)
+
+
+def is_small(row: dict) -> bool:
+    return 0 < (row.get("sent") or 0) < SMALL_GROUP
+
+
+def suppress(row: dict) -> dict:
+    """A group of fewer than five referrals keeps none of its numbers: every indicator becomes None
+    and `small` is set, so pages print '<5' and charts leave a gap (rates of 1 or 2 referrals would
+    say what happened to an identifiable patient)."""
+    if not is_small(row):
+        return {**row, "small": False}
+    hidden = dict.fromkeys((*AGGREGATES, *RATE_KEYS))
+    return {**row, **hidden, "small": True}
 
 
 LABELS = {

@@ -221,3 +221,49 @@ class MeetingFinding(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()}: {self.text[:40]}"
+
+
+class Export(models.Model):
+    """A researcher's export of a project's pseudonymised data, built by a Celery task."""
+
+    class Dataset(models.TextChoices):
+        EVENTS = "events", _("Referral events (pseudonymised)")
+        INDICATORS = "indicators", _("Indicators per month")
+        MEETINGS = "meetings", _("Reflection meetings with barriers and facilitators")
+
+    class Format(models.TextChoices):
+        CSV = "csv", "CSV"
+        XLSX = "xlsx", "Excel (XLSX)"
+
+    class State(models.TextChoices):
+        QUEUED = "queued", _("Waiting")
+        RUNNING = "running", _("Being built")
+        DONE = "done", _("Ready")
+        FAILED = "failed", _("Failed")
+
+    project = models.ForeignKey(ImprovementProject, on_delete=models.CASCADE, related_name="exports")
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    dataset = models.CharField(_("data"), max_length=12, choices=Dataset.choices)
+    format = models.CharField(_("format"), max_length=4, choices=Format.choices)
+    state = models.CharField(_("state"), max_length=8, choices=State.choices, default=State.QUEUED)
+    rows_done = models.PositiveIntegerField(default=0)
+    rows_total = models.PositiveIntegerField(null=True, blank=True)
+    file_name = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("export")
+        verbose_name_plural = _("exports")
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.project} {self.dataset}.{self.format}"
+
+    @property
+    def percent(self) -> int:
+        if self.state == self.State.DONE:
+            return 100
+        if not self.rows_total:
+            return 0
+        return min(99, int(100 * self.rows_done / self.rows_total))

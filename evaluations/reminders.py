@@ -2,6 +2,7 @@
 
 from datetime import timedelta
 
+from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -28,7 +29,11 @@ def _spec(item: ActionItem, user, key: str, escalated: bool) -> NotificationSpec
         kind="evaluations.action_item",
         subject=subject,
         body=body,
-        link=f"/admin/evaluations/actionitem/{item.pk}/change/",
+        link=(
+            reverse("evaluations:cycle", args=[item.project_id, item.cycle.number])
+            if item.cycle
+            else reverse("evaluations:dashboard", args=[item.project_id])
+        ),
         reference=f"A-{item.pk}",
         dedupe_key=key,
     )
@@ -37,7 +42,7 @@ def _spec(item: ActionItem, user, key: str, escalated: bool) -> NotificationSpec
 def panels(now) -> list[tuple[str, int]]:
     today = timezone.localdate(now)
     overdue = ActionItem.objects.filter(status=ActionItem.Status.OPEN, due_on__lt=today).select_related(
-        "owner", "project__lead"
+        "owner", "project__lead", "cycle"
     )
     specs = []
     for item in overdue:

@@ -1,12 +1,27 @@
 """Reads for the project-lead dashboard: aggregates only, in a fixed number of queries."""
 
-from django.db.models import Count, Q, QuerySet
+from enum import IntEnum
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 
+from referrals.models import DeclineReason
+from teams.models import Membership
 from teams.selectors import discipline_of
 
-from .indicators import LABELS, indicators, indicators_per_period, project_referrals
-from .models import ActionItem, Cycle, ImprovementProject, MeetingFinding, ReflectionMeeting
+from .indicators import (
+    LABELS,
+    declined_by_reason,
+    indicators,
+    indicators_per_period,
+    indicators_per_team,
+    project_referrals,
+    sent_per_pathway,
+    shown,
+    suppress,
+)
+from .models import ActionItem, CoreTeamMember, Cycle, ImprovementProject, MeetingFinding, ReflectionMeeting
 from .runchart import analyse
 
 CHART_INDICATORS = [
@@ -17,76 +32,157 @@ CHART_INDICATORS = [
 ]
 
 
+class Access(IntEnum):
+    """What someone may do with a project: read its dashboard, take part as core team, or manage it."""
+
+    NONE = 0
+    READ = 1
+    CORE = 2
+    MANAGE = 3
+
+
+def is_researcher(user) -> bool:
+    return discipline_of(user) == "researcher"
+
+
 def projects_for(*, user) -> QuerySet[ImprovementProject]:
-    """Leads and core team see their projects; researchers and admins see all (aggregates only)."""
-    discipline = discipline_of(user)
+    """Leads and core team see their projects, and so do the professionals of the participating
+    organisations and teams (read-only); researchers and admins see all (aggregates only)."""
     qs = ImprovementProject.objects.all()
-    if not (user.is_staff or discipline == "researcher"):
-        qs = qs.filter(Q(lead=user) | Q(core_team__user=user)).distinct()
+    if not (user.is_staff or is_researcher(user)):
+        my_teams = Membership.objects.filter(user=user).values("team_id")
+        my_organisations = Membership.objects.filter(user=user).values("team__organisation_id")
+        qs = qs.filter(
+            Q(lead=user)
+            | Exists(CoreTeamMember.objects.filter(project=OuterRef("pk"), user=user))
+            | Exists(
+                ImprovementProject.teams.through.objects.filter(
+                    improvementproject_id=OuterRef("pk"), team_id__in=my_teams
+                )
+            )
+            | Exists(
+                ImprovementProject.organisations.through.objects.filter(
+                    improvementproject_id=OuterRef("pk"), organisation_id__in=my_organisations
+                )
+            )
+        )
     return qs.select_related("lead", "area").order_by("-starts_on", "name")
 
 
-def get_project_for_user(*, user, pk: int) -> ImprovementProject:
+def access_to(*, user, project: ImprovementProject) -> Access:
+    """Call on a project from `projects_for`: everyone who got it may at least read it."""
+    if user.is_staff or project.lead_id == user.pk:
+        return Access.MANAGE
+    if CoreTeamMember.objects.filter(project=project, user=user).exists():
+        return Access.CORE
+    return Access.READ
+
+
+def get_project_for_user(*, user, pk: int, needs: Access = Access.READ) -> ImprovementProject:
+    """The project if the user may see it (404 otherwise) and has at least `needs` (403 otherwise)."""
     project = projects_for(user=user).filter(pk=pk).first()
     if project is None:
         raise Http404
+    if needs > Access.READ and access_to(user=user, project=project) < needs:
+        raise PermissionDenied
     return project
+
+
+def can_export(*, user, project: ImprovementProject) -> bool:
+    """Researchers, the project lead and admins may export the project's pseudonymised data."""
+    return user.is_staff or project.lead_id == user.pk or is_researcher(user)
 
 
 def can_manage(*, user, project: ImprovementProject) -> bool:
     return user.is_staff or project.lead_id == user.pk
 
 
+CHECK_INDICATORS = [
+    "sent",
+    "acceptance_rate",
+    "median_days_to_acceptance",
+    "median_days_to_first_contact",
+    "closed_loop_share",
+    "declined_share",
+    "forwarded_share",
+    "reminders_per_referral",
+    "named_contact_share",
+]
+TEAM_INDICATORS = ["sent", "acceptance_rate", "median_days_to_acceptance", "closed_loop_share"]
+
+
+def check_rows(*, project: ImprovementProject, cycle: Cycle, previous: Cycle | None) -> list[dict]:
+    """Check: the cycle's indicators next to its predictions and the previous cycle (2 aggregates)."""
+    now = suppress(indicators(project_referrals(project, start=cycle.starts_on, end=cycle.ends_on)))
+    before = (
+        suppress(indicators(project_referrals(project, start=previous.starts_on, end=previous.ends_on)))
+        if previous
+        else {}
+    )
+    return [
+        {
+            "key": key,
+            "label": LABELS[key],
+            "value": now.get(key),
+            "small": now["small"],
+            "previous": before.get(key),
+            "previous_small": before.get("small", False),
+            "prediction": cycle.predictions.get(key),
+        }
+        for key in CHECK_INDICATORS
+    ]
+
+
+def _chart(key: str, series: list[dict], cycles: list[Cycle]) -> dict:
+    values = [row[key] for row in series]
+    chart = analyse(values)
+    return {
+        "key": key,
+        "title": str(LABELS[key]),
+        "labels": [row["period"].strftime("%Y-%m") for row in series],
+        "values": values,
+        "median": chart.median,
+        "shift_points": sorted({i for run in chart.shifts for i in run}),
+        "trend_points": sorted({i for run in chart.trends for i in run}),
+        "astronomical": chart.astronomical,
+        "boundaries": [c.starts_on.strftime("%Y-%m") for c in cycles],
+    }
+
+
 def dashboard(*, project: ImprovementProject, cycle_number: int | None = None) -> dict:
+    """Everything on the project dashboard, in a number of queries that does not grow with the data.
+    Groups of fewer than five referrals are suppressed everywhere (see `indicators.suppress`)."""
     cycles = list(project.cycles.order_by("number"))
     current = next((c for c in cycles if c.number == cycle_number), None) or (cycles[-1] if cycles else None)
     previous = next((c for c in cycles if current and c.number == current.number - 1), None)
-    rows = []
+    rows, teams, pathways, reasons = [], [], [], []
     if current is not None:
-        now = indicators(project_referrals(project, start=current.starts_on, end=current.ends_on))
-        before = (
-            indicators(project_referrals(project, start=previous.starts_on, end=previous.ends_on))
-            if previous
-            else {}
-        )
-        for key in [
-            "sent",
-            "acceptance_rate",
-            "median_days_to_acceptance",
-            "median_days_to_first_contact",
-            "closed_loop_share",
-            "declined_share",
-            "forwarded_share",
-            "reminders_per_referral",
-            "named_contact_share",
-        ]:
-            rows.append(
-                {
-                    "key": key,
-                    "label": LABELS[key],
-                    "value": now.get(key),
-                    "previous": before.get(key),
-                    "prediction": current.predictions.get(key),
-                }
-            )
-    series = indicators_per_period(project_referrals(project, start=project.starts_on, end=project.ends_on))
-    charts = []
-    for key in CHART_INDICATORS:
-        values = [row[key] for row in series]
-        chart = analyse(values)
-        charts.append(
+        rows = check_rows(project=project, cycle=current, previous=previous)
+        in_cycle = project_referrals(project, start=current.starts_on, end=current.ends_on)
+        teams = [
             {
-                "key": key,
-                "title": str(LABELS[key]),
-                "labels": [row["period"].strftime("%Y-%m") for row in series],
-                "values": values,
-                "median": chart.median,
-                "shift_points": sorted({i for run in chart.shifts for i in run}),
-                "trend_points": sorted({i for run in chart.trends for i in run}),
-                "astronomical": chart.astronomical,
-                "boundaries": [c.starts_on.strftime("%Y-%m") for c in cycles],
+                "name": row["receiving_team__name"],
+                "small": row["small"],
+                "cells": [(key, row[key]) for key in TEAM_INDICATORS],
             }
+            for row in map(suppress, indicators_per_team(in_cycle))
+        ]
+        pathways = [{**row, "shown": shown(row["n"])} for row in sent_per_pathway(in_cycle)]
+        reason_labels = dict(DeclineReason.choices)
+        reasons = [
+            {
+                **row,
+                "label": reason_labels.get(row["decline_reason"], row["decline_reason"]),
+                "shown": shown(row["n"]),
+            }
+            for row in declined_by_reason(in_cycle)
+        ]
+    series = [
+        suppress(row)
+        for row in indicators_per_period(
+            project_referrals(project, start=project.starts_on, end=project.ends_on)
         )
+    ]
     tally = (
         MeetingFinding.objects.filter(meeting__project=project)
         .values("meeting__cycle__number", "kind", "category")
@@ -98,8 +194,15 @@ def dashboard(*, project: ImprovementProject, cycle_number: int | None = None) -
         "cycles": cycles,
         "current": current,
         "rows": rows,
-        "charts": charts,
-        "series": series,
+        "teams": teams,
+        "team_columns": [(key, LABELS[key]) for key in TEAM_INDICATORS],
+        "pathways": pathways,
+        "reasons": reasons,
+        "charts": [_chart(key, series, cycles) for key in CHART_INDICATORS],
+        "series": [
+            {"period": row["period"], "small": row["small"], "cells": [row[key] for key in CHART_INDICATORS]}
+            for row in series
+        ],
         "tally": [
             {
                 **row,

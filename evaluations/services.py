@@ -4,11 +4,137 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from .models import PHASE_ORDER, Cycle, MeetingFinding, Phase, ReflectionMeeting
+from .indicators import LABELS
+from .models import (
+    PHASE_ORDER,
+    ActionItem,
+    Cycle,
+    DoLogEntry,
+    Export,
+    MeetingFinding,
+    Phase,
+    ReflectionMeeting,
+)
+from .selectors import can_export
+from .tasks import build_export
 
 
 def _can_manage(user, project) -> bool:
     return user.is_staff or project.lead_id == user.pk
+
+
+def _takes_part(user, project) -> bool:
+    return _can_manage(user, project) or project.core_team.filter(user=user).exists()
+
+
+def _in_phase(cycle: Cycle, *phases: str) -> None:
+    """Refuse a change that belongs to another phase, naming the phase the cycle is in."""
+    if cycle.phase not in phases:
+        raise ValidationError(
+            _("Cycle %(number)s is in its %(phase)s phase; this cannot be changed now.")
+            % {"number": cycle.number, "phase": cycle.get_phase_display()}
+        )
+
+
+@transaction.atomic
+def cycle_create_first(*, project, by, starts_on, ends_on) -> Cycle:
+    if not _can_manage(by, project):
+        raise ValidationError(_("Only the project lead can start a new cycle."))
+    if project.cycles.exists():
+        raise ValidationError(_("This project already has a cycle; plan the next one from its Act phase."))
+    if ends_on < starts_on:
+        raise ValidationError(_("A cycle cannot end before it starts."))
+    return Cycle.objects.create(project=project, number=1, starts_on=starts_on, ends_on=ends_on)
+
+
+@transaction.atomic
+def cycle_plan_update(
+    *,
+    cycle: Cycle,
+    by,
+    objective: str,
+    change_to_test: str,
+    measures: str,
+    predictions: dict,
+    starts_on,
+    ends_on,
+) -> Cycle:
+    """Plan: objective, change to test, measures and a numeric prediction per indicator."""
+    if not _can_manage(by, cycle.project):
+        raise ValidationError(_("Only the project lead can change the plan."))
+    cycle = Cycle.objects.select_for_update().get(pk=cycle.pk)
+    _in_phase(cycle, Phase.PLAN)
+    unknown = set(predictions) - set(LABELS)
+    if unknown:
+        raise ValidationError(_("Unknown indicator: %(name)s") % {"name": sorted(unknown)[0]})
+    if ends_on < starts_on:
+        raise ValidationError(_("A cycle cannot end before it starts."))
+    cycle.objective = objective.strip()
+    cycle.change_to_test = change_to_test.strip()
+    cycle.measures = measures.strip()
+    cycle.predictions = {key: float(value) for key, value in predictions.items() if value is not None}
+    cycle.starts_on, cycle.ends_on = starts_on, ends_on
+    cycle.save(
+        update_fields=["objective", "change_to_test", "measures", "predictions", "starts_on", "ends_on"]
+    )
+    return cycle
+
+
+@transaction.atomic
+def cycle_do_log_add(*, cycle: Cycle, by, on, text: str) -> DoLogEntry:
+    """Do: a dated entry of what happened while the change was tried."""
+    if not _takes_part(by, cycle.project):
+        raise ValidationError(_("Only the project lead and the core team can write in the do-log."))
+    _in_phase(Cycle.objects.get(pk=cycle.pk), Phase.DO, Phase.CHECK)
+    if not text.strip():
+        raise ValidationError(_("Write what happened."))
+    return DoLogEntry.objects.create(cycle=cycle, on=on, text=text.strip(), author=by)
+
+
+@transaction.atomic
+def cycle_act_record(*, cycle: Cycle, by, decision: str, rationale: str, lessons: str) -> Cycle:
+    """Act: adopt, adapt or abandon the change, why, and what was learned."""
+    if not _can_manage(by, cycle.project):
+        raise ValidationError(_("Only the project lead can record the decision."))
+    cycle = Cycle.objects.select_for_update().get(pk=cycle.pk)
+    _in_phase(cycle, Phase.ACT)
+    if decision not in Cycle.Decision.values:
+        raise ValidationError(_("Choose adopt, adapt or abandon."))
+    cycle.decision, cycle.rationale, cycle.lessons = decision, rationale.strip(), lessons.strip()
+    cycle.save(update_fields=["decision", "rationale", "lessons"])
+    return cycle
+
+
+def _may_own(user, project) -> bool:
+    return project.lead_id == user.pk or project.core_team.filter(user=user).exists()
+
+
+@transaction.atomic
+def action_item_create(*, project, by, title: str, owner, due_on, cycle: Cycle | None = None) -> ActionItem:
+    if not _takes_part(by, project):
+        raise ValidationError(_("Only the project lead and the core team can add action items."))
+    if not _may_own(owner, project):
+        raise ValidationError(_("The owner must be the project lead or a member of the core team."))
+    if cycle is not None and cycle.project_id != project.pk:
+        raise ValidationError(_("Choose a cycle of this project."))
+    if not title.strip():
+        raise ValidationError(_("Say what needs to be done."))
+    return ActionItem.objects.create(
+        project=project, cycle=cycle, title=title.strip(), owner=owner, due_on=due_on
+    )
+
+
+@transaction.atomic
+def action_item_close(*, item: ActionItem, by, status: str) -> ActionItem:
+    """Mark an open action item done or cancelled (its owner or the project lead)."""
+    if not (item.owner_id == by.pk or _can_manage(by, item.project)):
+        raise ValidationError(_("Only the owner or the project lead can close this action item."))
+    if status not in (ActionItem.Status.DONE, ActionItem.Status.CANCELLED):
+        raise ValidationError(_("Choose done or cancelled."))
+    if ActionItem.objects.filter(pk=item.pk, status=ActionItem.Status.OPEN).update(status=status) != 1:
+        raise ValidationError(_("This action item was already closed."))
+    item.refresh_from_db()
+    return item
 
 
 @transaction.atomic
@@ -39,6 +165,10 @@ def cycle_start_next(*, cycle: Cycle, by, starts_on, ends_on) -> Cycle:
         raise ValidationError(_("Finish Act (with a decision) before planning the next cycle."))
     if starts_on < cycle.starts_on:
         raise ValidationError(_("The next cycle cannot start before this one."))
+    if ends_on < starts_on:
+        raise ValidationError(_("A cycle cannot end before it starts."))
+    if Cycle.objects.filter(project=cycle.project, number=cycle.number + 1).exists():
+        raise ValidationError(_("The next cycle has already been planned."))
     keep_change = cycle.decision in (Cycle.Decision.ADOPT, Cycle.Decision.ADAPT)
     return Cycle.objects.create(
         project=cycle.project,
@@ -67,7 +197,7 @@ def meeting_record(
     findings: list[tuple[str, str, str]] = (),
 ) -> ReflectionMeeting:
     """Record a reflection meeting with its barriers and facilitators (kind, category, text)."""
-    if not (_can_manage(by, project) or project.core_team.filter(user=by).exists()):
+    if not _takes_part(by, project):
         raise ValidationError(_("Only the project lead and the core team can record meetings."))
     if cycle is not None and cycle.project_id != project.pk:
         raise ValidationError(_("Choose a cycle of this project."))
@@ -80,3 +210,15 @@ def meeting_record(
                 meeting=meeting, kind=finding_kind, category=category, text=text.strip()
             )
     return meeting
+
+
+@transaction.atomic
+def export_request(*, project, by, dataset: str, format: str) -> Export:
+    """Queue an export; a worker builds the file after this transaction commits."""
+    if not can_export(user=by, project=project):
+        raise ValidationError(_("Only researchers and the project lead can export this project's data."))
+    if dataset not in Export.Dataset.values or format not in Export.Format.values:
+        raise ValidationError(_("Choose what to export and in which format."))
+    export = Export.objects.create(project=project, requested_by=by, dataset=dataset, format=format)
+    build_export.delay_on_commit(export.pk)
+    return export

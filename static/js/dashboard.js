@@ -18,7 +18,7 @@ document.addEventListener("DOMContentLoaded", () => {
             borderColor: "#0b5394",
             pointBackgroundColor: chart.values.map((_, i) => (flagged.has(i) ? "#b02a37" : "#0b5394")),
             pointRadius: chart.values.map((_, i) => (flagged.has(i) ? 5 : 3)),
-            spanGaps: true,
+            spanGaps: false, // a suppressed month (<5 referrals) stays a visible gap
           },
           {
             label: "median",

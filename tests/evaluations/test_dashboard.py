@@ -1,43 +1,17 @@
 """The project-lead dashboard: who may see it, aggregates only, and a constant number of queries."""
 
-from datetime import date
-
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from evaluations.models import CoreTeamMember, Cycle, ImprovementProject, MeetingFinding
+from evaluations.models import CoreTeamMember, MeetingFinding
 from referrals.models import Status
 from tests.factories import PatientFactory, ProfessionalFactory
 from tests.referrals.conftest import make_referral
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def project(loop):
-    lead = ProfessionalFactory(profile__discipline="project_lead")
-    project = ImprovementProject.objects.create(
-        name="Gezond Oost",
-        aim="Sneller terugkoppelen",
-        lead=lead,
-        starts_on=date(2026, 1, 1),
-        ends_on=date(2026, 12, 31),
-    )
-    project.teams.set([loop["team"]])
-    Cycle.objects.create(
-        project=project,
-        number=1,
-        starts_on=date(2026, 1, 1),
-        ends_on=date(2026, 6, 30),
-        phase="act",
-        predictions={"acceptance_rate": 0.8},
-        lessons="Vaste contactpersoon werkt",
-    )
-    Cycle.objects.create(project=project, number=2, starts_on=date(2026, 7, 1), ends_on=date(2026, 12, 31))
-    return project
 
 
 def add_referrals(loop, n: int) -> None:
