@@ -1,4 +1,4 @@
-"""Demo improvement project over the demo referral year: three cycles, meetings, action items."""
+"""A 24-month demo improvement project over the demo referrals: three cycles, six meetings, action items."""
 
 from datetime import timedelta
 
@@ -26,7 +26,7 @@ CYCLES = [
         1,
         "Elke verwijzing binnen 2 werkdagen geaccepteerd",
         "Vast aanspreekpunt per huisartsenpraktijk",
-        {"acceptance_rate": 0.7, "median_days_to_acceptance": 3},
+        {"acceptance_rate": 0.85, "median_days_to_acceptance": 4, "reminders_per_referral": 1.0},
         "adapt",
         "Een vast gezicht helpt; vervanging bij afwezigheid moest beter geregeld.",
     ),
@@ -34,7 +34,7 @@ CYCLES = [
         2,
         "Huisarts hoort altijd terug",
         "Standaard terugkoppeling na eerste contact en bij afsluiting",
-        {"acceptance_rate": 0.8, "closed_loop_share": 0.5},
+        {"acceptance_rate": 0.85, "closed_loop_share": 0.8, "median_days_to_first_contact": 10},
         "adopt",
         "Korte gestructureerde terugkoppeling wordt gelezen; lange brieven niet.",
     ),
@@ -42,7 +42,7 @@ CYCLES = [
         3,
         "Gezamenlijk consult voor veelgebruikers",
         "Maandelijks gezamenlijk consult huisarts + wijkteam",
-        {"acceptance_rate": 0.9, "closed_loop_share": 0.6, "reminders_per_referral": 0.5},
+        {"acceptance_rate": 0.9, "median_days_to_acceptance": 2, "reminders_per_referral": 0.6},
         "",
         "",
     ),
@@ -62,7 +62,8 @@ def seed(command) -> None:
     lead = User.objects.filter(username="projectleider").first()
     if lead is None:
         return
-    start = today - timedelta(days=365)
+    start = today - timedelta(days=700)  # two years of demo referrals lie behind it
+    length = 243  # three cycles of about eight months fill the 24 months
     project, _ = ImprovementProject.objects.update_or_create(
         name="Gezond Oost: samen sneller terugkoppelen",
         defaults={
@@ -91,13 +92,13 @@ def seed(command) -> None:
         if user:
             CoreTeamMember.objects.update_or_create(project=project, user=user, defaults={"role": role})
     for number, objective, change, predictions, decision, lessons in CYCLES:
-        cycle_start = start + timedelta(days=(number - 1) * 122)
+        cycle_start = start + timedelta(days=(number - 1) * length)
         cycle, _ = Cycle.objects.update_or_create(
             project=project,
             number=number,
             defaults={
                 "starts_on": cycle_start,
-                "ends_on": cycle_start + timedelta(days=121),
+                "ends_on": cycle_start + timedelta(days=length - 1),
                 "phase": "closed" if decision else "do",
                 "objective": objective,
                 "change_to_test": change,
@@ -112,18 +113,18 @@ def seed(command) -> None:
             on=cycle_start + timedelta(days=14),
             defaults={"text": f"Start: {change.lower()}.", "author": lead},
         )
-        for offset in (30, 90):
+        for offset in (45, 150):
             meeting, _ = ReflectionMeeting.objects.update_or_create(
                 project=project,
                 cycle=cycle,
                 held_on=cycle_start + timedelta(days=offset),
                 defaults={
-                    "kind": "interprofessional" if offset == 30 else "workplace_visit",
+                    "kind": "interprofessional" if offset == 45 else "workplace_visit",
                     "minutes": "Ervaringen gedeeld over de werkwijze.",
                     "lessons": lessons,
                 },
             )
-            kind, category, text = FINDINGS[(number * 2 + offset // 60) % len(FINDINGS)]
+            kind, category, text = FINDINGS[(number - 1) * 2 + (offset > 100)]
             MeetingFinding.objects.update_or_create(
                 meeting=meeting, text=text, defaults={"kind": kind, "category": category}
             )
@@ -133,7 +134,7 @@ def seed(command) -> None:
             title=f"Evaluatie cyclus {number} voorbereiden",
             defaults={
                 "owner": lead,
-                "due_on": cycle_start + timedelta(days=118),
+                "due_on": cycle_start + timedelta(days=length - 4),
                 "status": "done" if decision else "open",
             },
         )

@@ -1,8 +1,8 @@
-"""A year of demo referrals: every status, a coherent event log, and indicators that improve over time.
+"""Two years of demo referrals: every status, a coherent event log, and indicators that improve over time.
 
 Each referral is told as a story through the same steps the services take (send, accept, forward,
 first contact, feedback, hold, complete, acknowledge, …), with moments in the past on working days.
-Twelve months ago referrals waited longer to be accepted, progress feedback was often late and more
+Two years ago referrals waited longer to be accepted, progress feedback was often late and more
 loops ended without closure feedback; in recent months acceptance is quick and loops are closed.
 
 Deterministic (a fixed random seed) and idempotent: when the demo patients already have referrals,
@@ -24,16 +24,30 @@ from patients.services import care_relationship_add
 from teams.models import Absence, Membership, Organisation, Team
 from teams.selectors import current_contact_for, discipline_of
 
-from .models import DeclineReason, Event, Feedback, LetterField, Message, Pathway, Referral, Status, Urgency
+from .models import (
+    DeclineReason,
+    Event,
+    Feedback,
+    LetterField,
+    Message,
+    Pathway,
+    Referral,
+    Reminder,
+    ReminderRule,
+    Status,
+    Urgency,
+)
 
 User = get_user_model()
 
 SEED = 20261124
 YEAR = 365
+# The demo covers two years, so the demo improvement project has three PDCA cycles of real data.
+SPAN = 2 * YEAR
 
 # How many referrals end (by now) in which state; the pathways are shuffled over them.
 FATES = {
-    "completed": 83,
+    "completed": 165,
     "in_progress": 12,
     "in_progress_overdue": 4,
     "on_hold": 5,
@@ -42,8 +56,8 @@ FATES = {
     "requested": 4,
     "requested_overdue": 3,
     "requested_forwarded": 1,
-    "rejected": 11,
-    "cancelled": 10,
+    "rejected": 20,
+    "cancelled": 18,
     "entered_in_error": 2,
 }
 PATHWAY_MIX = {
@@ -374,8 +388,8 @@ class Story:
 
     @property
     def age(self) -> float:
-        """0 for a referral sent today, 1 for one sent a year ago."""
-        return min(1.0, max(0.0, (self.w.now - self.r.sent_at).days / YEAR))
+        """0 for a referral sent today, 1 for one sent at the start of the demo span."""
+        return min(1.0, max(0.0, (self.w.now - self.r.sent_at).days / SPAN))
 
     def _at(self, at: datetime, actor) -> None:
         if self.last is not None and at <= self.last:
@@ -536,7 +550,7 @@ class Story:
 
 
 def _chance(w: World, recent: float, early: float, age: float) -> bool:
-    """True with a probability sliding from `recent` (sent now) to `early` (sent a year ago)."""
+    """True with a probability sliding from `recent` (sent now) to `early` (sent at the demo's start)."""
     return w.rng.random() < recent + (early - recent) * age
 
 
@@ -571,7 +585,7 @@ def _first_contact(w: World, s: Story) -> None:
 
 
 def _maybe_acknowledge(w: World, s: Story, *, closure: bool = False) -> None:
-    """The GP reads the new feedback: soon in recent months, later (or not at all) a year ago."""
+    """The GP reads the new feedback: soon in recent months, later (or not at all) two years ago."""
     if closure:
         recent_close = (w.now - s.last).days < 14
         if recent_close and w.rng.random() < 0.4:
@@ -607,7 +621,7 @@ def _domain_statuses(w: World, s: Story) -> dict:
 
 
 def _progress(w: World, s: Story, until: datetime, *, may_hold: bool = False) -> None:
-    """Plan and progress feedback until `until`; on time in recent months, often late a year ago."""
+    """Plan and progress feedback until `until`; on time in recent months, often late two years ago."""
     first, held = True, False
     while True:
         on_time = _chance(w, 0.92, 0.4, s.age)
@@ -768,16 +782,16 @@ def _sent_at(w: World, fate: str, attempt: int) -> datetime:
     # (fewest, most days ago, skew): a skew above 1 favours recent months (use of the hub grew), below 1
     # favours early ones (unanswered referrals and loops that went quiet were commoner then).
     low, high, skew = {
-        "completed": (15, 360, 1.25),
+        "completed": (15, SPAN - 5, 1.1),
         "in_progress": (10, 150, 1.0),
         "in_progress_overdue": (90, 300, 0.7),
         "on_hold": (30, 160, 1.0),
-        "rejected": (5, 360, 1.0),
-        "cancelled": (60, 360, 0.5),
+        "rejected": (5, SPAN - 5, 0.8),
+        "cancelled": (60, SPAN - 5, 0.6),
         "entered_in_error": (10, 300, 1.0),
     }[fate]
     days_ago = low + int((high - low) * rng.random() ** skew) + attempt // 4
-    return w.sent_moment(days_ago=min(YEAR - 3, days_ago))
+    return w.sent_moment(days_ago=min(SPAN - 3, days_ago))
 
 
 # --- people, patients, letters --------------------------------------------------------------------
@@ -1017,6 +1031,38 @@ def _set_moments(model, moments: dict[int, datetime], field_name: str) -> None:
         )
 
 
+def _past_reminders(w: World, stories: list[Story]) -> None:
+    """The reminders the sweep would have sent for steps that were late in the past (the sweep itself
+    only sees what is overdue now), so "reminders per referral" tells the same story as the timings."""
+    rules = {
+        (rule.trigger, rule.days): rule
+        for rule in ReminderRule.objects.filter(pathway=None, active=True)
+        .exclude(trigger=ReminderRule.Trigger.CONSULTATION_SOON)
+        .order_by("pk")
+    }
+    reminders: list[tuple[Reminder, datetime]] = []
+
+    def late(s: Story, trigger: str, days: int, since: datetime, until: datetime | None, occurrence) -> None:
+        rule = rules.get((trigger, days))
+        if rule is None or occurrence is None:
+            return
+        due = add_working_days(timezone.localdate(since), days + 1)  # the sweep after the cut-off
+        if due <= min(timezone.localdate(until) if until else w.today, w.today - timedelta(days=1)):
+            reminders.append((Reminder(referral=s.r, rule=rule, occurrence=str(occurrence)), w.moment(due)))
+
+    for s in stories:
+        r = s.r
+        if r.accepted_at is None or r.sent_at is None:
+            continue  # still waiting: the sweep after seeding creates these
+        T = ReminderRule.Trigger
+        late(s, T.NOT_ACCEPTED, 2, r.sent_at, r.accepted_at, r.accept_by)
+        late(s, T.NOT_ACCEPTED, 4, r.sent_at, r.accepted_at, r.accept_by)
+        if r.first_contact_at is not None:
+            late(s, T.NO_FIRST_CONTACT, 5, r.accepted_at, r.first_contact_at, r.first_contact_by)
+    Reminder.objects.bulk_create([reminder for reminder, _ in reminders])
+    _set_moments(Reminder, {reminder.pk: at for reminder, at in reminders}, "created_at")
+
+
 def _write(w: World, stories: list[Story]) -> None:
     stories.sort(key=lambda s: s.r.sent_at)
     for s in stories:
@@ -1028,6 +1074,7 @@ def _write(w: World, stories: list[Story]) -> None:
         "created_at",
     )
     Event.objects.bulk_create([e for s in stories for e in s.events])
+    _past_reminders(w, stories)
     Feedback.objects.bulk_create([f for s in stories for f in s.feedback])
     messages = [(m, at) for s in stories for m, at in s.messages]
     Message.objects.bulk_create([m for m, _ in messages])

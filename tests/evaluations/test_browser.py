@@ -1,4 +1,5 @@
 import re
+from pathlib import Path
 
 import pytest
 
@@ -27,3 +28,49 @@ def test_project_lead_opens_dashboard_switches_cycle_and_records_a_barrier(page,
     after = page.get_by_test_id("tally").inner_text()
     assert after != before
     assert "Geld" in after
+
+
+def test_project_lead_works_through_do_check_act_and_plans_the_next_cycle(page, demo_data):
+    login(page, "projectleider")
+    page.goto("/evaluations/")
+    page.get_by_test_id("projects").get_by_role("link").first.click()
+    page.get_by_test_id("open-cycle").click()
+    page.wait_for_url(re.compile(r"/cycles/3/"))
+    form = page.get_by_test_id("do-form")
+    form.get_by_label("Wat er gebeurde").fill("Spreekuur verplaatst naar dinsdagochtend")
+    form.get_by_role("button", name="Toevoegen aan het uitvoeringslogboek").click()
+    assert "dinsdagochtend" in page.get_by_test_id("do-log").inner_text()
+    page.get_by_test_id("advance").click()  # Do → Check
+    page.get_by_test_id("advance").click()  # Check → Act
+    assert "Act" in page.get_by_test_id("phases").locator("[aria-current=step]").inner_text()
+    act = page.get_by_test_id("act-form")
+    act.get_by_label("Overnemen").check()
+    act.get_by_label("Onderbouwing").fill("Minder herinneringen nodig, sneller eerste contact")
+    act.get_by_role("button", name="Besluit opslaan").click()
+    next_form = page.get_by_test_id("next-form")
+    next_form.get_by_role("button", name="Cyclus 4 plannen").click()
+    page.wait_for_url(re.compile(r"/cycles/4/"))
+    plan = page.get_by_test_id("plan-form")
+    assert plan.get_by_label("Te testen verandering").input_value() != ""  # seeded from Act
+    assert plan.locator("input[name=prediction_acceptance_rate]").input_value() == "0.9"
+
+
+def test_researcher_exports_events_and_downloads_them_when_ready(
+    page, demo_data, celery_worker, settings, tmp_path
+):
+    settings.EXPORT_ROOT = tmp_path
+    login(page, "onderzoeker")
+    page.goto("/evaluations/")
+    page.get_by_test_id("projects").get_by_role("link").first.click()
+    page.get_by_role("link", name="Export voor onderzoek").click()
+    form = page.get_by_test_id("export-form")
+    form.get_by_label("Verwijsgebeurtenissen (gepseudonimiseerd)").check()
+    form.get_by_label("CSV").check()
+    form.get_by_role("button", name="Export klaarzetten").click()
+    link = page.get_by_test_id("download")
+    link.wait_for(timeout=30_000)  # htmx polls the row until the worker has built the file
+    assert page.get_by_test_id("exports").locator("progress").first.get_attribute("value") == "100"
+    with page.expect_download() as download:
+        link.click()
+    header = Path(download.value.path()).read_text(encoding="utf-8").splitlines()[0]
+    assert header.startswith("referral,patient,pathway")

@@ -1,5 +1,7 @@
 """The project-lead dashboard: who may see it, aggregates only, and a constant number of queries."""
 
+import json
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -7,23 +9,35 @@ from django.urls import reverse
 from django.utils import timezone
 
 from evaluations.models import CoreTeamMember, MeetingFinding
-from referrals.models import Status
+from referrals.models import Referral, Status
 from tests.factories import PatientFactory, ProfessionalFactory
-from tests.referrals.conftest import make_referral
 
 pytestmark = pytest.mark.django_db
 
 
-def add_referrals(loop, n: int) -> None:
+def bulk_referrals(loop, n: int, *, team=None, months: int = 11, first_month: int = 1) -> None:
+    """Many referrals in one INSERT (for the 5,000-referral query count), spread over the year."""
+    patients = [loop["patient"], *PatientFactory.create_batch(4, practice=loop["practice"])]
+    rows = []
     for i in range(n):
-        sent = timezone.make_aware(timezone.datetime(2026, 1 + i % 11, 3, 10))
-        make_referral(
-            loop,
-            patient=PatientFactory(practice=loop["practice"]),
-            sent_at=sent,
-            status=Status.ACCEPTED,
-            accepted_at=sent + timezone.timedelta(days=1 + i % 4),
+        sent = timezone.make_aware(timezone.datetime(2026, first_month + i % months, 3 + i % 20, 10))
+        rows.append(
+            Referral(
+                patient=patients[i % len(patients)],
+                pathway=loop["pathways"]["maatschappelijk-werk"],
+                sender=loop["gp"],
+                sender_organisation=loop["practice"],
+                receiving_team=team or loop["team"],
+                receiver=loop["contact"],
+                assigned_via="contact",
+                status=Status.ACCEPTED if i % 3 else Status.REJECTED,
+                decline_reason="" if i % 3 else "no_capacity",
+                sent_at=sent,
+                accepted_at=sent + timezone.timedelta(days=1 + i % 4) if i % 3 else None,
+                consent=loop["consent"],
+            )
         )
+    Referral.objects.bulk_create(rows, batch_size=1000)
 
 
 def test_who_may_see_the_dashboard(client, loop, project):
@@ -41,17 +55,73 @@ def test_who_may_see_the_dashboard(client, loop, project):
     assert client.get(url).status_code == 404
 
 
-def test_aggregates_only_and_query_count_constant(client, loop, project):
-    add_referrals(loop, 5)
+def test_professionals_of_a_participating_team_read_only(client, loop, project):
+    url = reverse("evaluations:dashboard", args=[project.pk])
+    social_worker = loop["contact"]  # member of the project's team, not in the core team
+    client.force_login(social_worker)
+    html = client.get(url).content.decode()
+    assert 'data-testid="read-only"' in html
+    assert 'data-testid="meeting-form"' not in html and "/exports/" not in html
+    assert client.get(reverse("evaluations:exports", args=[project.pk])).status_code == 403
+    client.post(
+        reverse("evaluations:meeting_create", args=[project.pk]),
+        {
+            "held_on": "2026-03-10",
+            "kind": "interprofessional",
+            "finding_kind": "barrier",
+            "finding_category": "time",
+        },
+    )
+    assert not MeetingFinding.objects.exists() and not project.meetings.exists()
+    # A GP of a participating practice sees it too, once the practice takes part.
+    client.force_login(loop["gp"])
+    assert client.get(url).status_code == 404
+    project.organisations.add(loop["practice"])
+    assert client.get(url).status_code == 200
+
+
+def test_per_team_breakdown_and_small_groups_shown_as_less_than_five(client, loop, project):
+    from tests.factories import TeamFactory
+
+    small_team = TeamFactory(
+        organisation=loop["team"].organisation, name="Wijkteam Klein", kind="social_welfare"
+    )
+    project.teams.add(small_team)
+    bulk_referrals(loop, 30, months=6)
+    bulk_referrals(loop, 3, team=small_team, months=1)
+    client.force_login(project.lead)
+    html = client.get(reverse("evaluations:dashboard", args=[project.pk]) + "?cycle=1").content.decode()
+    per_team = html.split('data-testid="per-team"')[1].split("</table>")[0]
+    wijkteam_oost = per_team.split("Wijkteam Oost")[1].split("</tr>")[0]
+    klein = per_team.split("Wijkteam Klein")[1].split("</tr>")[0]
+    assert "<td>30</td>" in wijkteam_oost and "0,67" in wijkteam_oost  # 20 of 30 accepted
+    assert klein.count("&lt;5") == 4 and "<td>3</td>" not in klein
+    reasons = html.split('data-testid="per-reason"')[1].split("</ul>")[0]
+    assert ": 11" in reasons  # 10 + 1 declined for capacity (i % 3 == 0 of 30, and of 3)
+    # A month with fewer than five referrals: '<5' in the table and a gap (null) in the run chart.
+    bulk_referrals(loop, 2, first_month=7, months=1)
+    html = client.get(reverse("evaluations:dashboard", args=[project.pk])).content.decode()
+    series = html.split('data-testid="series"')[1].split("</table>")[0]
+    assert series.split("2026-07")[1].split("</tr>")[0].count("&lt;5") == 4
+    assert "&lt;5" not in series.split("2026-06")[1].split("</tr>")[0]
+    charts = json.loads(html.split('id="chart-data" type="application/json">')[1].split("</script>")[0])
+    assert charts[0]["labels"][6] == "2026-07" and charts[0]["values"][6] is None
+    assert charts[0]["values"][5] is not None
+
+
+def test_aggregates_only_and_query_count_constant_for_50_and_5000_referrals(client, loop, project):
+    bulk_referrals(loop, 50)
     url = reverse("evaluations:dashboard", args=[project.pk]) + "?cycle=1"
     client.force_login(project.lead)
     with CaptureQueriesContext(connection) as few:
         html = client.get(url).content.decode()
     assert 'data-testid="indicators"' in html and 'id="chart-data"' in html
-    add_referrals(loop, 45)
+    assert "<td>&lt;5</td>" not in html.split('data-testid="indicators"')[1].split("</table>")[0]
+    bulk_referrals(loop, 4950)
     with CaptureQueriesContext(connection) as many:
         html = client.get(url).content.decode()
     assert len(many.captured_queries) == len(few.captured_queries)
+    assert Referral.objects.count() == 5000
     from patients.models import Patient
 
     for patient in Patient.objects.all():
