@@ -88,13 +88,66 @@ def demo_data(db) -> None:
     call_command("seed_demo", "--force", stdout=open(os.devnull, "w"))  # noqa: SIM115
 
 
+def totp_code(user) -> str:
+    """The code an authenticator app would show now for the user's confirmed device (the next time
+    step when this one was used already: the device accepts one step of drift, never a reuse)."""
+    from django_otp.oath import TOTP
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    device = TOTPDevice.objects.get(user=user, confirmed=True)
+    totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
+    totp.time = time.time()
+    if device.last_t is not None and totp.t() <= device.last_t:
+        totp.time = device.t0 + (device.last_t + 1) * device.step
+    return str(totp.token()).zfill(device.digits)
+
+
+def enrol(user) -> None:
+    """Give a test user a confirmed authenticator (demo users have one from seed_demo)."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    if not TOTPDevice.objects.filter(user=user, confirmed=True).exists():
+        TOTPDevice.objects.create(user=user, name="test", confirmed=True)
+
+
 def login(page, username: str, password: str | None = None) -> None:
+    """Log in through the real pages: password, then the code from the authenticator."""
+    from django.contrib.auth import get_user_model
+
+    user = get_user_model().objects.get(username=username)
+    enrol(user)
     page.goto("/accounts/login/")
     page.get_by_label("Gebruikersnaam").or_(page.get_by_label("Username")).fill(username)
     page.get_by_label("Wachtwoord").or_(page.get_by_label("Password")).fill(
         password or settings.DEMO_PASSWORD
     )
     page.locator("form button[type=submit]").first.click()
+    page.wait_for_url("**/accounts/2fa/verify/**")
+    form = page.get_by_test_id("otp-form")
+    form.locator("input[name=token]").fill(totp_code(user))
+    form.locator("button[type=submit]").click()
+    page.wait_for_url(lambda url: "/accounts/2fa/" not in url)
+
+
+@pytest.fixture(autouse=True)
+def _second_factor_with_force_login(monkeypatch) -> None:
+    """`client.force_login` stands for a completed log-in, second factor included (the two-factor
+    tests log in through the real pages instead)."""
+    from django.test import Client
+
+    original = Client.force_login
+
+    def force_login(self, user, backend=None):
+        from django_otp import DEVICE_ID_SESSION_KEY
+        from django_otp.plugins.otp_totp.models import TOTPDevice
+
+        original(self, user, backend)
+        enrol(user)
+        session = self.session
+        session[DEVICE_ID_SESSION_KEY] = TOTPDevice.objects.get(user=user, confirmed=True).persistent_id
+        session.save()
+
+    monkeypatch.setattr(Client, "force_login", force_login)
 
 
 # --- A log handler for the whole run: no BSN may ever reach a log line --------------------------

@@ -1,8 +1,14 @@
 """Demo accounts: one per role of the product brief. Profiles come from the teams app's demo."""
 
 from django.conf import settings
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from .models import User
+
+# Every demo account is pre-enrolled for two-step log-in with this documented key (README), so the
+# demo stays usable: add it to an authenticator app as base32 GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ, or
+# run `oathtool --totp -b GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ`. Demo data only, never in production.
+DEMO_TOTP_KEY = "3132333435363738393031323334353637383930"
 
 # username, first name, last name, role (shown when seeding), is_staff
 DEMO_USERS = [
@@ -32,6 +38,8 @@ def demo_user(username: str, first: str, last: str, *, staff: bool = False) -> U
     if created or not user.check_password(settings.DEMO_PASSWORD):
         user.set_password(settings.DEMO_PASSWORD)
         user.save(update_fields=["password"])
+    if not TOTPDevice.objects.filter(user=user, confirmed=True).exists():
+        TOTPDevice.objects.create(user=user, name="demo", key=DEMO_TOTP_KEY, confirmed=True)
     return user
 
 

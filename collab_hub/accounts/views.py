@@ -1,10 +1,21 @@
 from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
+from django.shortcuts import redirect, render, resolve_url
 from django.utils.decorators import method_decorator
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django.views.i18n import set_language as django_set_language
+from django_otp import login as otp_login
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from collab_hub.audit.models import SecurityEvent
+from collab_hub.audit.services import security_event
+
+from . import twofactor
+from .forms import ReauthenticateForm, TokenForm
 from .services import user_set_language
 
 
@@ -32,6 +43,15 @@ class LoginView(auth_views.LoginView):
         return response
 
 
+class PasswordChangeView(auth_views.PasswordChangeView):
+    """Django's password change (asks for the old password: re-authentication), logged as a security event."""
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        security_event(self.request, SecurityEvent.Kind.PASSWORD_CHANGED, user=self.request.user)
+        return response
+
+
 @login_not_required
 @require_POST
 def set_language(request):
@@ -41,3 +61,81 @@ def set_language(request):
     if request.user.is_authenticated:
         user_set_language(user=request.user, language=language)
     return response
+
+
+# --- two-factor login -----------------------------------------------------------------------------
+
+
+def _next_url(request) -> str:
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return resolve_url(settings.LOGIN_REDIRECT_URL)
+
+
+def twofactor_setup(request):
+    """Enrol an authenticator app: scan the QR code (or type the key), confirm with a first code."""
+    if request.user.is_verified() and twofactor.is_enrolled(request.user):
+        # Enrolling again replaces the authenticator: that needs the password (re-authentication).
+        return redirect("twofactor_manage")
+    device = twofactor.totp_enrol_start(user=request.user)
+    form = TokenForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        codes = twofactor.totp_enrol_confirm(
+            user=request.user, device=device, token=form.cleaned_data["token"]
+        )
+        if codes is not None:
+            otp_login(request, twofactor.confirmed_totp(request.user))
+            security_event(request, SecurityEvent.Kind.OTP_ENROLLED, user=request.user)
+            return render(
+                request, "registration/backup_codes.html", {"codes": codes, "next": _next_url(request)}
+            )
+        security_event(request, SecurityEvent.Kind.OTP_FAILED, user=request.user)
+        form.add_error(
+            "token", _("That code is not right. Check the time on your phone and try the newest code.")
+        )
+    return render(
+        request,
+        "registration/twofactor_setup.html",
+        {
+            "form": form,
+            "qr": mark_safe(twofactor.qr_svg(device)),  # noqa: S308 - SVG we generate from our own key
+            "secret": twofactor.base32_secret(device),
+            "next": _next_url(request),
+        },
+    )
+
+
+def twofactor_verify(request):
+    """The second step of logging in: a code from the authenticator app or an unused backup code."""
+    if request.user.is_verified():
+        return redirect(_next_url(request))
+    if not twofactor.is_enrolled(request.user):
+        return redirect("twofactor_setup")
+    form = TokenForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        device = twofactor.verify(user=request.user, token=form.cleaned_data["token"])
+        if device is not None:
+            otp_login(request, device)
+            return redirect(_next_url(request))
+        security_event(request, SecurityEvent.Kind.OTP_FAILED, user=request.user)
+        form.add_error("token", _("That code is not right, or it was used already."))
+    return render(request, "registration/twofactor_verify.html", {"form": form, "next": _next_url(request)})
+
+
+def twofactor_manage(request):
+    """New backup codes or a new authenticator, after entering the password again."""
+    form = ReauthenticateForm(request.user, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        if request.POST.get("action") == "new_device":
+            TOTPDevice.objects.filter(user=request.user).delete()
+            security_event(request, SecurityEvent.Kind.OTP_RESET, user=request.user)
+            return redirect("twofactor_setup")
+        codes = twofactor.backup_codes_renew(user=request.user)
+        security_event(request, SecurityEvent.Kind.BACKUP_CODES, user=request.user)
+        return render(
+            request, "registration/backup_codes.html", {"codes": codes, "next": resolve_url("home")}
+        )
+    return render(request, "registration/twofactor_manage.html", {"form": form})

@@ -1,10 +1,21 @@
 from django.contrib import admin
 
-from .models import AccessLogEntry
+from .models import AccessLogEntry, SecurityEvent
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(AccessLogEntry)
-class AccessLogEntryAdmin(admin.ModelAdmin):
+class AccessLogEntryAdmin(ReadOnlyAdmin):
     """Read-only: the access log can be searched and read, never changed or deleted."""
 
     list_display = (
@@ -23,11 +34,12 @@ class AccessLogEntryAdmin(admin.ModelAdmin):
     date_hierarchy = "at"
     list_select_related = ("user",)
 
-    def has_add_permission(self, request):
-        return False
 
-    def has_change_permission(self, request, obj=None):
-        return False
+@admin.register(SecurityEvent)
+class SecurityEventAdmin(ReadOnlyAdmin):
+    """Read-only, like the access log. Unlock a locked-out account under Axes → access attempts."""
 
-    def has_delete_permission(self, request, obj=None):
-        return False
+    list_display = ("at", "kind", "username", "client_address", "path")
+    list_filter = ("kind", "at")
+    search_fields = ("username", "=client_address")
+    date_hierarchy = "at"

@@ -56,3 +56,42 @@ class AccessLogEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M:%S} {self.event} {self.outcome}"
+
+
+class SecurityEvent(models.Model):
+    """The security log (ASVS V7, NEN 7510): log-ins, lockouts, second factor, refusals. Append-only.
+    No secrets and no patient data: the user, the address, the time and what happened."""
+
+    class Kind(models.TextChoices):
+        LOGIN = "login", _("Logged in")
+        LOGIN_FAILED = "login_failed", _("Log-in failed")
+        LOCKED_OUT = "locked_out", _("Locked out after repeated failures")
+        LOGOUT = "logout", _("Logged out")
+        OTP_ENROLLED = "otp_enrolled", _("Second factor enrolled")
+        OTP_FAILED = "otp_failed", _("Wrong second-factor code")
+        OTP_RESET = "otp_reset", _("Authenticator removed for re-enrolment")
+        BACKUP_CODES = "backup_codes", _("New backup codes issued")
+        PASSWORD_CHANGED = "password_changed", _("Password changed")
+        PERMISSION_DENIED = "permission_denied", _("Permission denied")
+        SESSIONS_ENDED = "sessions_ended", _("All sessions ended")
+
+    at = models.DateTimeField(_("time (UTC)"), auto_now_add=True, db_index=True)
+    kind = models.CharField(_("event"), max_length=20, choices=Kind.choices)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        null=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    username = models.CharField(_("user name as given"), max_length=150, blank=True)
+    client_address = models.GenericIPAddressField(_("client address"), null=True, blank=True)
+    path = models.CharField(_("page"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("security event")
+        verbose_name_plural = _("security log")
+        ordering = ["-at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M:%S} {self.kind}"

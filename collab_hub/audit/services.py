@@ -1,6 +1,10 @@
+import logging
+
 from django.http import HttpRequest
 
 from .models import AccessEvent, AccessLogEntry, Outcome
+
+security_logger = logging.getLogger("collab_hub.security")
 
 
 def client_address(request: HttpRequest | None) -> str | None:
@@ -43,3 +47,22 @@ def access_log_write(
         reason=reason[:500],
         needs_review=needs_review,
     )
+
+
+def security_event(request: HttpRequest | None, kind: str, *, user=None, username: str = ""):
+    """One row in the security log and one line in the `collab_hub.security` logger."""
+    from .models import SecurityEvent
+
+    authenticated = user is not None and getattr(user, "is_authenticated", False)
+    name = (user.get_username() if authenticated else username or "")[:150]
+    event = SecurityEvent.objects.create(
+        kind=kind,
+        user=user if authenticated else None,
+        username=name,
+        client_address=client_address(request),
+        path=(request.path[:200] if request is not None else ""),
+    )
+    security_logger.info(
+        "security %s user=%s address=%s path=%s", kind, name, event.client_address or "-", event.path or "-"
+    )
+    return event

@@ -1,6 +1,7 @@
 from django.contrib.auth.decorators import login_not_required
-from django.http import JsonResponse
+from django.http import HttpResponseServerError, JsonResponse
 from django.shortcuts import render
+from django.template import loader
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
@@ -21,3 +22,27 @@ def health(request):
 def home(request):
     """The home page is built from panels that each domain app offers (an app's `home.panels`)."""
     return render(request, "core/home.html", {"panels": collect("home", request)})
+
+
+# --- error pages: our layout, no stack traces, no data ----------------------------------------------
+
+
+def bad_request(request, exception=None):
+    return render(request, "400.html", status=400)
+
+
+def permission_denied(request, exception=None):
+    from collab_hub.audit.models import SecurityEvent
+    from collab_hub.audit.services import security_event
+
+    security_event(request, SecurityEvent.Kind.PERMISSION_DENIED, user=getattr(request, "user", None))
+    return render(request, "403.html", status=403)
+
+
+def page_not_found(request, exception=None):
+    return render(request, "404.html", status=404)
+
+
+def server_error(request):
+    """Rendered without the request context: whatever broke (the database, say) is not touched again."""
+    return HttpResponseServerError(loader.get_template("500.html").render())
