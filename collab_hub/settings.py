@@ -295,7 +295,7 @@ LOGGING = {
     "filters": {"escape": {"()": "collab_hub.core.logging.EscapeControlCharacters"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["escape"]}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {"django.db.backends": {"level": "WARNING"}, "axes": {"level": "WARNING"}},
 }
 
 DEFAULT_EXCEPTION_REPORTER_FILTER = "collab_hub.core.debug.PatientSafeExceptionReporterFilter"

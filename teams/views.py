@@ -8,7 +8,7 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from . import selectors
 from .filters import PeopleFilter, ServiceFilter
@@ -28,11 +28,13 @@ def _filtered_page(request, filterset, template: str, partial: str, extra: dict 
     return render(request, partial if request.htmx else template, context)
 
 
+@require_safe
 def people_list(request):
     filterset = PeopleFilter(request.GET or None, queryset=selectors.people_directory())
     return _filtered_page(request, filterset, "teams/people_list.html", "teams/_people_results.html")
 
 
+@require_safe
 def person_detail(request, pk: int):
     person = get_object_or_404(selectors.people_directory(), pk=pk)
     today = timezone.localdate()
@@ -48,6 +50,7 @@ def person_detail(request, pk: int):
     return render(request, "teams/person_detail.html", context)
 
 
+@require_safe
 def organisation_detail(request, pk: int):
     organisation = get_object_or_404(Organisation.objects.select_related("area", "contact_person"), pk=pk)
     today = timezone.localdate()
@@ -68,6 +71,7 @@ def organisation_detail(request, pk: int):
     return render(request, "teams/organisation_detail.html", context)
 
 
+@require_safe
 def team_detail(request, pk: int):
     team = get_object_or_404(Team.objects.select_related("organisation"), pk=pk)
     today = timezone.localdate()
@@ -87,6 +91,7 @@ def team_detail(request, pk: int):
     return render(request, "teams/team_detail.html", context)
 
 
+@require_safe
 def social_map(request):
     filterset = ServiceFilter(request.GET or None, queryset=selectors.social_map())
     return _filtered_page(
@@ -98,6 +103,7 @@ def social_map(request):
     )
 
 
+@require_safe
 def service_detail(request, pk: int):
     service = get_object_or_404(selectors.social_map(), pk=pk)
     context = {

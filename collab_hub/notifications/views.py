@@ -2,7 +2,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.core.paginator import Paginator
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -34,9 +34,9 @@ def notification_list(request):
 
 @require_POST
 def notification_read(request, pk: int):
-    """Mark one notification read and go to what it is about."""
+    """Mark one notification read and go to what it is about (someone else's notification: 404)."""
+    target = get_object_or_404(Notification.objects.filter(recipient=request.user), pk=pk).link
     notification_mark_read(user=request.user, pk=pk)
-    target = Notification.objects.filter(recipient=request.user, pk=pk).values_list("link", flat=True).first()
     if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
         return redirect(target)
     return redirect("notifications:list")
