@@ -173,6 +173,10 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+if env.bool("FAST_PASSWORD_HASHING", default=False):
+    # Only for the test run (pyproject's pytest env): PBKDF2's million rounds per test user would
+    # dominate the suite. Never set in production; `check --deploy` runs without it.
+    PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"

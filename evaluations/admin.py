@@ -1,13 +1,24 @@
+import json
+
 from django.contrib import admin
+from django.http import HttpResponse
+from django.utils.translation import gettext_lazy as _
 
 from .models import (
     ActionItem,
+    CaseActivity,
     CoreTeamMember,
     Cycle,
+    Dimension,
     DoLogEntry,
+    EffectCase,
     ImprovementProject,
+    Instrument,
+    InstrumentVersion,
+    Item,
     MeetingFinding,
     ReflectionMeeting,
+    UnitPrice,
 )
 
 
@@ -64,3 +75,68 @@ class ReflectionMeetingAdmin(admin.ModelAdmin):
     list_filter = ("kind", "project")
     filter_horizontal = ("participants",)
     inlines = [FindingInline]
+
+
+# --- instruments, measurement, effects calculator -------------------------------------------------
+
+
+class VersionInline(admin.TabularInline):
+    model = InstrumentVersion
+    extra = 0
+    fields = ("number", "published")
+    show_change_link = True
+
+
+@admin.register(Instrument)
+class InstrumentAdmin(admin.ModelAdmin):
+    list_display = ("name", "code", "purpose")
+    inlines = [VersionInline]
+
+
+class DimensionInline(admin.TabularInline):
+    model = Dimension
+    extra = 0
+
+
+class ItemInline(admin.TabularInline):
+    model = Item
+    extra = 0
+    fields = ("order", "code", "text", "dimension", "scale", "reverse", "required", "labels")
+
+
+@admin.register(InstrumentVersion)
+class InstrumentVersionAdmin(admin.ModelAdmin):
+    list_display = ("instrument", "number", "published")
+    inlines = [DimensionInline, ItemInline]
+    actions = ["export_fhir"]
+
+    @admin.action(description=_("Download as FHIR Questionnaire (JSON)"))
+    def export_fhir(self, request, queryset):
+        from .instruments import to_fhir
+
+        data = [to_fhir(version) for version in queryset.select_related("instrument")]
+        response = HttpResponse(
+            json.dumps(data[0] if len(data) == 1 else data, ensure_ascii=False, indent=2),
+            content_type="application/fhir+json; charset=utf-8",
+        )
+        response["Content-Disposition"] = 'attachment; filename="questionnaire.json"'
+        return response
+
+
+@admin.register(UnitPrice)
+class UnitPriceAdmin(admin.ModelAdmin):
+    list_display = ("name", "unit", "price", "party", "year", "source")
+    list_filter = ("party", "year")
+    search_fields = ("name", "source")
+
+
+class ActivityInline(admin.TabularInline):
+    model = CaseActivity
+    extra = 0
+    autocomplete_fields = ("price",)
+
+
+@admin.register(EffectCase)
+class EffectCaseAdmin(admin.ModelAdmin):
+    list_display = ("label", "project")
+    inlines = [ActivityInline]

@@ -267,3 +267,6 @@ class Export(models.Model):
         if not self.rows_total:
             return 0
         return min(99, int(100 * self.rows_done / self.rows_total))
+
+
+from .measurement_models import *  # noqa: E402, F403 - instruments and measurements live in their own module

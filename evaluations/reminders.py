@@ -39,6 +39,60 @@ def _spec(item: ActionItem, user, key: str, escalated: bool) -> NotificationSpec
     )
 
 
+QUESTIONNAIRE_REMINDER_AFTER = timedelta(days=7)
+
+
+def _round_spec(invitation, key: str, reminder: bool) -> NotificationSpec:
+    measurement_round, user = invitation.round, invitation.user
+    with translation.override(user.language):
+        subject = (
+            _("Reminder: questionnaire on collaboration, %(project)s")
+            if reminder
+            else _("Questionnaire on collaboration, %(project)s")
+        ) % {"project": measurement_round.project.name[:100]}
+        body = _("Your answers are anonymous. The round closes on %(date)s.") % {
+            "date": measurement_round.closes_on.isoformat()
+        }
+    return NotificationSpec(
+        recipient_id=user.pk,
+        kind="evaluations.questionnaire",
+        subject=subject,
+        body=body,
+        link=reverse("evaluations:round_answer", args=[measurement_round.pk]),
+        reference=f"Q-{measurement_round.pk}",
+        dedupe_key=key,
+    )
+
+
+def invite_round(measurement_round) -> int:
+    """In-app and e-mail invitations for a newly opened round (once per person)."""
+    from .measurement_models import RoundInvitation
+
+    invitations = RoundInvitation.objects.filter(round=measurement_round).select_related(
+        "user", "round__project"
+    )
+    return notifications_create(
+        [
+            _round_spec(i, f"round:{measurement_round.pk}:{i.user_id}:invite", reminder=False)
+            for i in invitations
+        ]
+    )
+
+
+def _questionnaire_reminders(now) -> int:
+    from .measurement_models import MeasurementRound, RoundInvitation
+
+    due = RoundInvitation.objects.filter(
+        answered=False,
+        round__state=MeasurementRound.State.OPEN,
+        round__closes_on__gte=timezone.localdate(now),
+        invited_at__lte=now - QUESTIONNAIRE_REMINDER_AFTER,
+    ).select_related("user", "round__project")
+    return notifications_create(
+        [_round_spec(i, f"round:{i.round_id}:{i.user_id}:reminder", reminder=True) for i in due]
+    )
+
+
 def panels(now) -> list[tuple[str, int]]:
     today = timezone.localdate(now)
     overdue = ActionItem.objects.filter(status=ActionItem.Status.OPEN, due_on__lt=today).select_related(
@@ -50,4 +104,7 @@ def panels(now) -> list[tuple[str, int]]:
         if item.due_on <= today - ESCALATE_AFTER:
             lead = item.project.lead
             specs.append(_spec(item, lead, f"action:{item.pk}:{item.due_on}:lead", escalated=True))
-    return [("action_item_reminders", notifications_create(specs))]
+    return [
+        ("action_item_reminders", notifications_create(specs)),
+        ("questionnaire_reminders", _questionnaire_reminders(now)),
+    ]

@@ -21,6 +21,7 @@ from .indicators import (
     shown,
     suppress,
 )
+from .measurement_selectors import outcome_change_per_cycle, round_summaries
 from .models import ActionItem, CoreTeamMember, Cycle, ImprovementProject, MeetingFinding, ReflectionMeeting
 from .runchart import analyse
 
@@ -215,6 +216,8 @@ def dashboard(*, project: ImprovementProject, cycle_number: int | None = None) -
         .select_related("owner", "cycle")
         .order_by("due_on")[:50],
         "lessons": [c for c in cycles if c.lessons][-3:],
+        "rounds": round_summaries(project=project),
+        "outcome_changes": outcome_change_per_cycle(project=project, cycles=cycles),
         "meetings": ReflectionMeeting.objects.filter(project=project).select_related("cycle")[:10],
     }
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import measurement_views, views
 
 app_name = "evaluations"
 
@@ -19,4 +19,21 @@ urlpatterns = [
     path("<int:pk>/exports/", views.exports, name="exports"),
     path("<int:pk>/exports/<int:export_id>/", views.export_status, name="export_status"),
     path("<int:pk>/exports/<int:export_id>/download/", views.export_download, name="export_download"),
+    path("<int:pk>/rounds/", measurement_views.round_open, name="round_open"),
+    path("<int:pk>/rounds/<int:round_id>/close/", measurement_views.round_close, name="round_close"),
+    path("<int:pk>/effects/", measurement_views.effects, name="effects"),
+    path("<int:pk>/effects/cases/", measurement_views.effect_case_add, name="effect_case_add"),
+    path(
+        "<int:pk>/effects/cases/<int:case_id>/activities/",
+        measurement_views.case_activity_add,
+        name="case_activity_add",
+    ),
+    path("<int:pk>/effects/export/", measurement_views.effects_csv, name="effects_csv"),
+    path("questionnaires/", measurement_views.questionnaires, name="questionnaires"),
+    path("questionnaires/<int:round_id>/", measurement_views.round_answer, name="round_answer"),
+    path(
+        "patients/<int:patient_pk>/outcomes/<slug:code>/",
+        measurement_views.outcome_new,
+        name="outcome_new",
+    ),
 ]

@@ -11,6 +11,7 @@ from django.views.decorators.http import require_POST
 from . import selectors, services
 from .exports import export_path
 from .forms import ActForm, ActionItemForm, DoLogForm, ExportForm, MeetingForm, PeriodForm, PlanForm
+from .measurement_forms import RoundForm
 from .models import PHASE_ORDER, ActionItem, Export, Phase
 from .selectors import Access
 
@@ -47,6 +48,15 @@ def project_dashboard(request, pk: int):
     context["can_manage"] = access >= Access.MANAGE
     context["can_export"] = selectors.can_export(user=request.user, project=project)
     context["period_form"] = PeriodForm()
+    context["round_form"] = RoundForm()
+    context["rounds_chart"] = [
+        {
+            "label": str(r["round"]),
+            "codes": [row["name"] for row in r["rows"]],
+            "means": [row["mean"] for row in r["rows"]],
+        }
+        for r in context["rounds"]
+    ]
     return render(request, "evaluations/dashboard.html", context)
 
 

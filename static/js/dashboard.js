@@ -33,3 +33,21 @@ document.addEventListener("DOMContentLoaded", () => {
     });
   }
 });
+
+// The collaboration questionnaire: mean per dimension, one bar per round (baseline, follow-up, …).
+document.addEventListener("DOMContentLoaded", () => {
+  const source = document.getElementById("rounds-data");
+  const canvas = document.getElementById("rounds-chart");
+  if (!source || !canvas || typeof Chart === "undefined") return;
+  const rounds = JSON.parse(source.textContent);
+  if (!rounds.length) return;
+  const colours = ["#6c757d", "#0b5394", "#198754", "#b02a37"];
+  new Chart(canvas, {
+    type: "bar",
+    data: {
+      labels: rounds[0].codes,
+      datasets: rounds.map((r, i) => ({ label: r.label, data: r.means, backgroundColor: colours[i % colours.length] })),
+    },
+    options: { animation: false, indexAxis: "y", scales: { x: { min: 1, max: 5 } } },
+  });
+});

@@ -1,0 +1,156 @@
+"""Writes for measurement: rounds of the professionals' questionnaire, anonymous responses, outcome
+measurements per patient, and the effects calculator's cases."""
+
+from datetime import date
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from teams.models import Membership
+
+from .instruments import clean_answers, score
+from .measurement_models import (
+    CaseActivity,
+    EffectCase,
+    Instrument,
+    MeasurementRound,
+    OutcomeMeasurement,
+    Response,
+    RoundInvitation,
+)
+from .models import ImprovementProject
+
+
+def project_professionals(project: ImprovementProject):
+    """Everyone who works in the project: the lead, the core team, and the members of its teams and
+    organisations."""
+    from django.contrib.auth import get_user_model
+
+    teams = project.teams.values("pk")
+    organisations = project.organisations.values("pk")
+    members = Membership.objects.filter(Q(team__in=teams) | Q(team__organisation__in=organisations)).values(
+        "user"
+    )
+    return get_user_model().objects.filter(
+        Q(pk=project.lead_id) | Q(pk__in=project.core_team.values("user")) | Q(pk__in=members), is_active=True
+    )
+
+
+@transaction.atomic
+def round_open(
+    *, project: ImprovementProject, by, moment: str, after_cycle: int | None, closes_on: date
+) -> MeasurementRound:
+    """Open a round and invite every professional of the project (in the app and by e-mail)."""
+    if not (by.is_staff or project.lead_id == by.pk):
+        raise ValidationError(_("Only the project lead can open a measurement round."))
+    version = Instrument.objects.get(
+        purpose=Instrument.Purpose.PROFESSIONALS, code="samenwerking"
+    ).current_version()
+    if version is None:
+        raise ValidationError(_("There is no published version of the questionnaire."))
+    today = timezone.localdate()
+    if closes_on < today:
+        raise ValidationError(_("A round cannot close before it opens."))
+    if MeasurementRound.objects.filter(project=project, state=MeasurementRound.State.OPEN).exists():
+        raise ValidationError(_("Close the open round before opening a new one."))
+    measurement_round = MeasurementRound.objects.create(
+        project=project,
+        version=version,
+        moment=moment,
+        after_cycle=after_cycle,
+        opens_on=today,
+        closes_on=closes_on,
+        opened_by=by,
+    )
+    RoundInvitation.objects.bulk_create(
+        [RoundInvitation(round=measurement_round, user=user) for user in project_professionals(project)]
+    )
+    from .reminders import invite_round
+
+    invite_round(measurement_round)
+    return measurement_round
+
+
+@transaction.atomic
+def round_close(*, measurement_round: MeasurementRound, by) -> None:
+    if not (by.is_staff or measurement_round.project.lead_id == by.pk):
+        raise ValidationError(_("Only the project lead can close a measurement round."))
+    updated = MeasurementRound.objects.filter(
+        pk=measurement_round.pk, state=MeasurementRound.State.OPEN
+    ).update(state=MeasurementRound.State.CLOSED)
+    if updated != 1:
+        raise ValidationError(_("This round is closed already."))
+
+
+@transaction.atomic
+def response_submit(*, measurement_round: MeasurementRound, by, raw: dict) -> None:
+    """Store an anonymous response: the invitation is marked answered in the same transaction, and the
+    response itself holds no user and only the day."""
+    today = timezone.localdate()
+    current = MeasurementRound.objects.select_for_update().get(pk=measurement_round.pk)
+    if current.state != MeasurementRound.State.OPEN or today > current.closes_on:
+        raise ValidationError(_("This questionnaire round has closed; answers can no longer be given."))
+    answers = clean_answers(current.version, raw)
+    marked = RoundInvitation.objects.filter(round=current, user=by, answered=False).update(answered=True)
+    if marked != 1:
+        if RoundInvitation.objects.filter(round=current, user=by).exists():
+            raise ValidationError(_("You answered this round already; thank you."))
+        raise ValidationError(_("You were not invited to this round."))
+    Response.objects.create(
+        round=current,
+        version=current.version,
+        answers=answers,
+        scores=score(current.version, answers),
+        received_on=today,
+    )
+
+
+@transaction.atomic
+def outcome_record(
+    *, access, by, version, measured_on: date, raw: dict, self_report: bool = False
+) -> OutcomeMeasurement:
+    """A ZRM or Positive Health measurement for a patient the recorder may see (access from
+    get_patient_for_user). Domains may be left empty; given ones must be on the scale."""
+    if measured_on > timezone.localdate():
+        raise ValidationError(_("A measurement cannot be in the future."))
+    if version.instrument.purpose != Instrument.Purpose.PATIENT_OUTCOME:
+        raise ValidationError(_("This instrument is not an outcome measurement."))
+    values = clean_answers(version, raw)
+    if not values:
+        raise ValidationError(_("Score at least one domain."))
+    membership = Membership.objects.filter(user=by).select_related("team").first()
+    return OutcomeMeasurement.objects.create(
+        patient=access.patient,
+        version=version,
+        measured_on=measured_on,
+        values=values,
+        self_report=self_report,
+        recorded_by=by,
+        recorded_by_organisation_id=membership.team.organisation_id if membership else None,
+    )
+
+
+@transaction.atomic
+def effect_case_add(*, project, by, label: str, summary: str = "") -> EffectCase:
+    if not (by.is_staff or project.lead_id == by.pk or project.core_team.filter(user=by).exists()):
+        raise ValidationError(_("Only the project lead and the core team can add cases."))
+    try:
+        with transaction.atomic():
+            return EffectCase.objects.create(project=project, label=label.strip(), summary=summary.strip())
+    except IntegrityError:
+        raise ValidationError(_("This project has a case with that label already.")) from None
+
+
+@transaction.atomic
+def case_activity_add(*, case: EffectCase, by, scenario: str, price, quantity, month: int) -> CaseActivity:
+    project = case.project
+    if not (by.is_staff or project.lead_id == by.pk or project.core_team.filter(user=by).exists()):
+        raise ValidationError(_("Only the project lead and the core team can change cases."))
+    if quantity <= 0:
+        raise ValidationError(_("The quantity must be more than zero."))
+    return CaseActivity.objects.create(
+        case=case, scenario=scenario, price=price, quantity=quantity, month=month
+    )
