@@ -281,13 +281,17 @@ def seed_measurement(project, lead, today) -> None:
         )
         if not created:
             continue
-        # The demo users themselves stay unanswered, so they can try the questionnaire.
-        respondents = [u for u in people if not u.username or u.username not in {"welzijnscoach", "huisarts"}]
+        # Everyone is invited; the demo users themselves stay unanswered, so they can try the questionnaire.
+        others = [u for u in people if u.username not in {"welzijnscoach", "huisarts"}]
+        done = {u.pk for u in others[:answered]}
         RoundInvitation.objects.bulk_create(
-            RoundInvitation(round=measurement_round, user=u, answered=i < answered)
-            for i, u in enumerate(respondents)
+            RoundInvitation(round=measurement_round, user=u, answered=u.pk in done) for u in people
         )
-        for _ in range(answered):
+        if state == "open":
+            from .reminders import invite_round
+
+            invite_round(measurement_round)
+        for _ in range(len(done)):
             answers = {}
             for item in version.items.all():
                 base = rng.choice([2, 3, 3, 4]) + lift

@@ -1,9 +1,13 @@
 import re
+from datetime import date
 from pathlib import Path
 
 import pytest
+from django.contrib.auth import get_user_model
 
 from tests.conftest import login
+
+User = get_user_model()
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -74,3 +78,59 @@ def test_researcher_exports_events_and_downloads_them_when_ready(
         link.click()
     header = Path(download.value.path()).read_text(encoding="utf-8").splitlines()[0]
     assert header.startswith("referral,patient,pathway")
+
+
+def _as(browser, live_server, username):
+    context = browser.new_context(locale="nl-NL", base_url=live_server.url)
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    login(page, username)
+    return page
+
+
+def test_social_worker_scores_zrm_gp_sees_radar_and_coach_answers_questionnaire(
+    browser, live_server, demo_data
+):
+    from evaluations.models import OutcomeMeasurement
+    from teams.selectors import practices_of
+
+    gp_practice = practices_of(User.objects.get(username="huisarts")).first()
+    patient = (
+        OutcomeMeasurement.objects.filter(patient__practice=gp_practice, version__instrument__code="zrm")
+        .select_related("patient")
+        .first()
+        .patient
+    )
+    before = OutcomeMeasurement.objects.filter(patient=patient, version__instrument__code="zrm").count()
+
+    worker = _as(browser, live_server, "maatschappelijkwerker")
+    worker.goto(f"/patients/{patient.pk}/")
+    worker.get_by_role("link", name="Zelfredzaamheid-Matrix (ZRM) invullen").click()
+    form = worker.get_by_test_id("outcome-form")
+    form.get_by_label("Datum").fill(date.today().isoformat())
+    form.get_by_label("Financiën").select_option("4")
+    form.get_by_label("Huisvesting").select_option("5")
+    form.get_by_role("button", name="Meting opslaan").click()
+    worker.wait_for_url(f"**/patients/{patient.pk}/")
+    assert (
+        OutcomeMeasurement.objects.filter(patient=patient, version__instrument__code="zrm").count()
+        == before + 1
+    )
+    worker.context.close()
+
+    gp = _as(browser, live_server, "huisarts")
+    gp.goto(f"/patients/{patient.pk}/")
+    gp.locator("canvas[data-outcome=zrm]").wait_for()
+    assert gp.evaluate("() => Object.keys(Chart.instances).length") >= 2  # ZRM and Positive Health radars
+    history = gp.get_by_test_id("outcome-history-zrm").inner_text()
+    assert "Financiën" in history and "4" in history
+    gp.context.close()
+
+    coach = _as(browser, live_server, "welzijnscoach")
+    coach.get_by_test_id("panel-questionnaires").get_by_role("link").first.click()
+    questionnaire = coach.get_by_test_id("questionnaire")
+    for group in questionnaire.locator("input[type=radio][value='4']").all():
+        group.check()
+    questionnaire.get_by_role("button", name="Mijn antwoorden versturen").click()
+    assert "zonder uw naam" in coach.locator(".messages").inner_text()
+    coach.context.close()
