@@ -243,6 +243,8 @@ class Referral(models.Model):
             models.Index(fields=["sender_organisation", "status"], name="referral_senderorg_status_idx"),
             models.Index(fields=["sender", "status"], name="referral_sender_status_idx"),
             models.Index(fields=["patient", "-sent_at"], name="referral_patient_sent_idx"),
+            # Indicators scope by receiving team and period of sending (evaluations.project_referrals).
+            models.Index(fields=["receiving_team", "sent_at"], name="referral_team_sent_idx"),
             models.Index(fields=["sent_at"], name="referral_sent_at_idx"),
         ]
         constraints = [

@@ -63,7 +63,7 @@ def world(demo_data):
     """The demo district, plus an export, and an outsider: a GP of a practice that works with no one."""
     from collab_hub.accounts.models import User
     from collab_hub.notifications.models import Notification
-    from evaluations.models import ActionItem, Export, ImprovementProject
+    from evaluations.models import ActionItem, EffectCase, Export, ImprovementProject, MeasurementRound
     from patients.models import Consent, Patient
     from referrals.models import Referral
     from teams.models import Organisation, Service, Team
@@ -73,6 +73,8 @@ def world(demo_data):
         project=project, requested_by=User.objects.get(username="onderzoeker"), dataset="events", format="csv"
     )
     patient = Patient.objects.filter(referrals__isnull=False).order_by("pk").first()
+    round_ = MeasurementRound.objects.filter(project=project).first()
+    case = EffectCase.objects.filter(project=project).first()
     consent = Consent.objects.filter(patient=patient).first()
     referrals = list(Referral.objects.order_by("pk").values_list("pk", flat=True)[:3])
     outsider = make_gp(PracticeFactory(name="Praktijk Nergens"))
@@ -86,6 +88,10 @@ def world(demo_data):
         ("evaluations", "number"): [1, 3],
         ("evaluations", "item_id"): [ActionItem.objects.filter(project=project).first().pk],
         ("evaluations", "export_id"): [export.pk],
+        ("evaluations", "round_id"): [round_.pk],
+        ("evaluations", "case_id"): [case.pk],
+        ("evaluations", "patient_pk"): [patient.pk],
+        ("evaluations", "code"): ["zrm", "positieve-gezondheid"],
         ("teams", "pk"): [
             User.objects.get(username="maatschappelijkwerker").pk,
             Organisation.objects.first().pk,

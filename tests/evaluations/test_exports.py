@@ -171,3 +171,14 @@ def test_export_built_by_the_worker_with_progress_and_download(
     client.force_login(other)
     assert client.get(reverse("evaluations:export_download", args=[data.pk, export.pk])).status_code == 404
     assert timezone.now() >= Export.objects.get(pk=export.pk).finished_at
+
+
+def test_a_refusal_is_a_security_event_with_our_error_page(client, loop, project):
+    from collab_hub.audit.models import SecurityEvent
+
+    client.force_login(loop["contact"])  # reads the project, may not export
+    url = reverse("evaluations:exports", args=[project.pk])
+    response = client.get(url)
+    assert response.status_code == 403 and 'data-testid="error-page"' in response.content.decode()
+    event = SecurityEvent.objects.get(kind="permission_denied")
+    assert (event.user, event.path) == (loop["contact"], url)

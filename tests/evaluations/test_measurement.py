@@ -288,3 +288,19 @@ def test_a_price_without_a_year_is_refused_with_a_message():
         price.full_clean()
     assert "year" in error.value.message_dict
     assert not UnitPrice.objects.exists()
+
+
+def test_effects_page_and_csv_sum_over_cases_and_escape_cells(client, project):
+    price = UnitPrice.objects.create(
+        name="=Consult", unit="consult", price="10.00", party="healthcare", source="x", year=2026
+    )
+    for label, quantity in (("Casus 1", 2), ("Casus 2", 3)):
+        case = EffectCase.objects.create(project=project, label=label)
+        CaseActivity.objects.create(case=case, scenario="without", price=price, quantity=quantity)
+    client.force_login(project.lead)
+    html = client.get(reverse("evaluations:effects", args=[project.pk])).content.decode()
+    assert "Alle casussen samen (2 casussen)" in html
+    total = html.split('data-testid="effects-total"')[1].split("</table>")[0]
+    assert "€ 50,00" in total  # (2 + 3) × € 10 without support
+    body = client.get(reverse("evaluations:effects_csv", args=[project.pk])).content.decode()
+    assert "'=Consult" in body and body.count("\n") == 3
