@@ -18,7 +18,7 @@ from django.utils.crypto import salted_hmac
 
 from referrals.models import Event
 
-from .indicators import indicators_per_period, project_referrals, suppress
+from .indicators import project_referrals, project_series
 from .models import Export, MeetingFinding, ReflectionMeeting
 
 logger = logging.getLogger(__name__)
@@ -106,12 +106,7 @@ INDICATOR_COLUMNS = [
 
 
 def _indicators(project) -> tuple[list[str], int, Iterator[list]]:
-    series = [
-        suppress(row)
-        for row in indicators_per_period(
-            project_referrals(project, start=project.starts_on, end=project.ends_on)
-        )
-    ]
+    series = project_series(project)
     rows = (
         [row["period"].strftime("%Y-%m")]
         + (

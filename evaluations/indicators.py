@@ -141,6 +141,12 @@ def indicators_per_period(qs: QuerySet[Referral], *, period: str = "month") -> l
     return [_rates(dict(row)) for row in rows]
 
 
+def project_series(project) -> list[dict]:
+    """The project's indicators per month over its whole span, small months suppressed."""
+    rows = indicators_per_period(project_referrals(project, start=project.starts_on, end=project.ends_on))
+    return [suppress(row) for row in rows]
+
+
 def indicators_per_team(qs: QuerySet[Referral]) -> list[dict]:
     """The same indicators per receiving team, by team name (one query)."""
     rows = (

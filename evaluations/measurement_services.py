@@ -22,6 +22,7 @@ from .measurement_models import (
     RoundInvitation,
 )
 from .models import ImprovementProject
+from .selectors import can_manage, takes_part
 
 
 def project_professionals(project: ImprovementProject):
@@ -44,7 +45,7 @@ def round_open(
     *, project: ImprovementProject, by, moment: str, after_cycle: int | None, closes_on: date
 ) -> MeasurementRound:
     """Open a round and invite every professional of the project (in the app and by e-mail)."""
-    if not (by.is_staff or project.lead_id == by.pk):
+    if not can_manage(user=by, project=project):
         raise ValidationError(_("Only the project lead can open a measurement round."))
     version = Instrument.objects.get(
         purpose=Instrument.Purpose.PROFESSIONALS, code="samenwerking"
@@ -76,7 +77,7 @@ def round_open(
 
 @transaction.atomic
 def round_close(*, measurement_round: MeasurementRound, by) -> None:
-    if not (by.is_staff or measurement_round.project.lead_id == by.pk):
+    if not can_manage(user=by, project=measurement_round.project):
         raise ValidationError(_("Only the project lead can close a measurement round."))
     updated = MeasurementRound.objects.filter(
         pk=measurement_round.pk, state=MeasurementRound.State.OPEN
@@ -135,7 +136,7 @@ def outcome_record(
 
 @transaction.atomic
 def effect_case_add(*, project, by, label: str, summary: str = "") -> EffectCase:
-    if not (by.is_staff or project.lead_id == by.pk or project.core_team.filter(user=by).exists()):
+    if not takes_part(user=by, project=project):
         raise ValidationError(_("Only the project lead and the core team can add cases."))
     try:
         with transaction.atomic():
@@ -147,7 +148,7 @@ def effect_case_add(*, project, by, label: str, summary: str = "") -> EffectCase
 @transaction.atomic
 def case_activity_add(*, case: EffectCase, by, scenario: str, price, quantity, month: int) -> CaseActivity:
     project = case.project
-    if not (by.is_staff or project.lead_id == by.pk or project.core_team.filter(user=by).exists()):
+    if not takes_part(user=by, project=project):
         raise ValidationError(_("Only the project lead and the core team can change cases."))
     if quantity <= 0:
         raise ValidationError(_("The quantity must be more than zero."))

@@ -19,11 +19,7 @@ from . import selectors
 from .measurement_forms import ActivityForm, AnswerForm, CaseForm, OutcomeForm, RoundForm
 from .measurement_models import EffectCase, Instrument, MeasurementRound, RoundInvitation
 from .selectors import Access
-
-
-def _errors(request, error: ValidationError) -> None:
-    for message in error.messages:
-        messages.error(request, message)
+from .views import report_error, report_form_errors
 
 
 def questionnaires(request):
@@ -45,7 +41,7 @@ def round_answer(request, round_id: int):
         try:
             services.response_submit(measurement_round=measurement_round, by=request.user, raw=form.answers())
         except ValidationError as error:
-            _errors(request, error)
+            report_error(request, error)
         else:
             messages.success(request, _("Thank you. Your answers are stored without your name."))
             return redirect("evaluations:questionnaires")
@@ -65,12 +61,11 @@ def round_open(request, pk: int):
         try:
             services.round_open(project=project, by=request.user, **form.cleaned_data)
         except ValidationError as error:
-            _errors(request, error)
+            report_error(request, error)
         else:
             messages.success(request, _("The round is open; everyone in the project has been invited."))
     else:
-        for errors in form.errors.values():
-            messages.error(request, errors[0])
+        report_form_errors(request, form)
     return redirect("evaluations:dashboard", pk=project.pk)
 
 
@@ -81,7 +76,7 @@ def round_close(request, pk: int, round_id: int):
     try:
         services.round_close(measurement_round=measurement_round, by=request.user)
     except ValidationError as error:
-        _errors(request, error)
+        report_error(request, error)
     return redirect("evaluations:dashboard", pk=project.pk)
 
 
@@ -105,7 +100,7 @@ def outcome_new(request, patient_pk: int, code: str):
                 self_report=form.cleaned_data["self_report"],
             )
         except ValidationError as error:
-            _errors(request, error)
+            report_error(request, error)
         else:
             messages.success(request, _("Measurement saved."))
             return redirect("patients:detail", pk=access.patient.pk)
@@ -147,10 +142,9 @@ def effect_case_add(request, pk: int):
         try:
             services.effect_case_add(project=project, by=request.user, **form.cleaned_data)
         except ValidationError as error:
-            _errors(request, error)
+            report_error(request, error)
     else:
-        for errors in form.errors.values():
-            messages.error(request, errors[0])
+        report_form_errors(request, form)
     return redirect("evaluations:effects", pk=project.pk)
 
 
@@ -163,11 +157,9 @@ def case_activity_add(request, pk: int, case_id: int):
         try:
             services.case_activity_add(case=case, by=request.user, **form.cleaned_data)
         except ValidationError as error:
-            _errors(request, error)
+            report_error(request, error)
     else:
-        for field, errors in form.errors.items():
-            label = form.fields[field].label if field in form.fields else ""
-            messages.error(request, f"{label}: {errors[0]}" if label else errors[0])
+        report_form_errors(request, form)
     return redirect("evaluations:effects", pk=project.pk)
 
 

@@ -14,9 +14,9 @@ from .indicators import (
     LABELS,
     declined_by_reason,
     indicators,
-    indicators_per_period,
     indicators_per_team,
     project_referrals,
+    project_series,
     sent_per_pathway,
     shown,
     suppress,
@@ -72,7 +72,7 @@ def projects_for(*, user) -> QuerySet[ImprovementProject]:
 
 def access_to(*, user, project: ImprovementProject) -> Access:
     """Call on a project from `projects_for`: everyone who got it may at least read it."""
-    if user.is_staff or project.lead_id == user.pk:
+    if can_manage(user=user, project=project):
         return Access.MANAGE
     if CoreTeamMember.objects.filter(project=project, user=user).exists():
         return Access.CORE
@@ -91,11 +91,16 @@ def get_project_for_user(*, user, pk: int, needs: Access = Access.READ) -> Impro
 
 def can_export(*, user, project: ImprovementProject) -> bool:
     """Researchers, the project lead and admins may export the project's pseudonymised data."""
-    return user.is_staff or project.lead_id == user.pk or is_researcher(user)
+    return can_manage(user=user, project=project) or is_researcher(user)
 
 
 def can_manage(*, user, project: ImprovementProject) -> bool:
     return user.is_staff or project.lead_id == user.pk
+
+
+def takes_part(*, user, project: ImprovementProject) -> bool:
+    """The project lead (or an admin) and the core team: they keep the project up to date."""
+    return can_manage(user=user, project=project) or project.core_team.filter(user=user).exists()
 
 
 CHECK_INDICATORS = [
@@ -178,12 +183,7 @@ def dashboard(*, project: ImprovementProject, cycle_number: int | None = None) -
             }
             for row in declined_by_reason(in_cycle)
         ]
-    series = [
-        suppress(row)
-        for row in indicators_per_period(
-            project_referrals(project, start=project.starts_on, end=project.ends_on)
-        )
-    ]
+    series = project_series(project)
     tally = (
         MeetingFinding.objects.filter(meeting__project=project)
         .values("meeting__cycle__number", "kind", "category")

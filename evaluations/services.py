@@ -15,16 +15,8 @@ from .models import (
     Phase,
     ReflectionMeeting,
 )
-from .selectors import can_export
+from .selectors import can_export, can_manage, takes_part
 from .tasks import build_export
-
-
-def _can_manage(user, project) -> bool:
-    return user.is_staff or project.lead_id == user.pk
-
-
-def _takes_part(user, project) -> bool:
-    return _can_manage(user, project) or project.core_team.filter(user=user).exists()
 
 
 def _in_phase(cycle: Cycle, *phases: str) -> None:
@@ -38,7 +30,7 @@ def _in_phase(cycle: Cycle, *phases: str) -> None:
 
 @transaction.atomic
 def cycle_create_first(*, project, by, starts_on, ends_on) -> Cycle:
-    if not _can_manage(by, project):
+    if not can_manage(user=by, project=project):
         raise ValidationError(_("Only the project lead can start a new cycle."))
     if project.cycles.exists():
         raise ValidationError(_("This project already has a cycle; plan the next one from its Act phase."))
@@ -60,7 +52,7 @@ def cycle_plan_update(
     ends_on,
 ) -> Cycle:
     """Plan: objective, change to test, measures and a numeric prediction per indicator."""
-    if not _can_manage(by, cycle.project):
+    if not can_manage(user=by, project=cycle.project):
         raise ValidationError(_("Only the project lead can change the plan."))
     cycle = Cycle.objects.select_for_update().get(pk=cycle.pk)
     _in_phase(cycle, Phase.PLAN)
@@ -83,7 +75,7 @@ def cycle_plan_update(
 @transaction.atomic
 def cycle_do_log_add(*, cycle: Cycle, by, on, text: str) -> DoLogEntry:
     """Do: a dated entry of what happened while the change was tried."""
-    if not _takes_part(by, cycle.project):
+    if not takes_part(user=by, project=cycle.project):
         raise ValidationError(_("Only the project lead and the core team can write in the do-log."))
     _in_phase(Cycle.objects.get(pk=cycle.pk), Phase.DO, Phase.CHECK)
     if not text.strip():
@@ -94,7 +86,7 @@ def cycle_do_log_add(*, cycle: Cycle, by, on, text: str) -> DoLogEntry:
 @transaction.atomic
 def cycle_act_record(*, cycle: Cycle, by, decision: str, rationale: str, lessons: str) -> Cycle:
     """Act: adopt, adapt or abandon the change, why, and what was learned."""
-    if not _can_manage(by, cycle.project):
+    if not can_manage(user=by, project=cycle.project):
         raise ValidationError(_("Only the project lead can record the decision."))
     cycle = Cycle.objects.select_for_update().get(pk=cycle.pk)
     _in_phase(cycle, Phase.ACT)
@@ -111,7 +103,7 @@ def _may_own(user, project) -> bool:
 
 @transaction.atomic
 def action_item_create(*, project, by, title: str, owner, due_on, cycle: Cycle | None = None) -> ActionItem:
-    if not _takes_part(by, project):
+    if not takes_part(user=by, project=project):
         raise ValidationError(_("Only the project lead and the core team can add action items."))
     if not _may_own(owner, project):
         raise ValidationError(_("The owner must be the project lead or a member of the core team."))
@@ -127,7 +119,7 @@ def action_item_create(*, project, by, title: str, owner, due_on, cycle: Cycle |
 @transaction.atomic
 def action_item_close(*, item: ActionItem, by, status: str) -> ActionItem:
     """Mark an open action item done or cancelled (its owner or the project lead)."""
-    if not (item.owner_id == by.pk or _can_manage(by, item.project)):
+    if not (item.owner_id == by.pk or can_manage(user=by, project=item.project)):
         raise ValidationError(_("Only the owner or the project lead can close this action item."))
     if status not in (ActionItem.Status.DONE, ActionItem.Status.CANCELLED):
         raise ValidationError(_("Choose done or cancelled."))
@@ -140,7 +132,7 @@ def action_item_close(*, item: ActionItem, by, status: str) -> ActionItem:
 @transaction.atomic
 def cycle_advance(*, cycle: Cycle, by) -> Cycle:
     """Plan → Do → Check → Act → Closed, one step at a time, with what each step needs filled in."""
-    if not _can_manage(by, cycle.project):
+    if not can_manage(user=by, project=cycle.project):
         raise ValidationError(_("Only the project lead can move a cycle to its next phase."))
     if cycle.phase == Phase.CLOSED:
         raise ValidationError(_("This cycle is closed."))
@@ -159,7 +151,7 @@ def cycle_advance(*, cycle: Cycle, by) -> Cycle:
 @transaction.atomic
 def cycle_start_next(*, cycle: Cycle, by, starts_on, ends_on) -> Cycle:
     """Open the next cycle; its Plan starts from this cycle's Act (decision, lessons, predictions)."""
-    if not _can_manage(by, cycle.project):
+    if not can_manage(user=by, project=cycle.project):
         raise ValidationError(_("Only the project lead can start a new cycle."))
     if cycle.phase not in (Phase.ACT, Phase.CLOSED) or not cycle.decision:
         raise ValidationError(_("Finish Act (with a decision) before planning the next cycle."))
@@ -197,7 +189,7 @@ def meeting_record(
     findings: list[tuple[str, str, str]] = (),
 ) -> ReflectionMeeting:
     """Record a reflection meeting with its barriers and facilitators (kind, category, text)."""
-    if not _takes_part(by, project):
+    if not takes_part(user=by, project=project):
         raise ValidationError(_("Only the project lead and the core team can record meetings."))
     if cycle is not None and cycle.project_id != project.pk:
         raise ValidationError(_("Choose a cycle of this project."))

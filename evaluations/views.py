@@ -16,11 +16,11 @@ from .models import PHASE_ORDER, ActionItem, Export, Phase
 from .selectors import Access
 
 
-def _report(request, error: ValidationError) -> None:
+def report_error(request, error: ValidationError) -> None:
     messages.error(request, " ".join(error.messages))
 
 
-def _form_errors(request, form) -> None:
+def report_form_errors(request, form) -> None:
     for field, errors in form.errors.items():
         label = form.fields[field].label if field in form.fields else ""
         messages.error(request, f"{label}: {errors[0]}" if label else errors[0])
@@ -79,11 +79,11 @@ def meeting_create(request, pk: int):
                 findings=[(data["finding_kind"], data["finding_category"], data["finding_text"])],
             )
         except ValidationError as error:
-            _report(request, error)
+            report_error(request, error)
         else:
             messages.success(request, _("Reflection meeting recorded."))
     else:
-        _form_errors(request, form)
+        report_form_errors(request, form)
     suffix = f"?cycle={request.POST.get('cycle')}" if request.POST.get("cycle", "").isdigit() else ""
     return redirect(reverse("evaluations:dashboard", args=[project.pk]) + suffix)
 
@@ -172,7 +172,7 @@ def cycle_plan(request, pk: int, number: int):
             ends_on=data["ends_on"],
         )
     except ValidationError as error:
-        _report(request, error)
+        report_error(request, error)
     else:
         messages.success(request, _("Plan saved."))
     return _back(cycle)
@@ -187,7 +187,7 @@ def cycle_do(request, pk: int, number: int):
     try:
         services.cycle_do_log_add(cycle=cycle, by=request.user, **form.cleaned_data)
     except ValidationError as error:
-        _report(request, error)
+        report_error(request, error)
     else:
         messages.success(request, _("Added to the do-log."))
     return _back(cycle)
@@ -202,7 +202,7 @@ def cycle_act(request, pk: int, number: int):
     try:
         services.cycle_act_record(cycle=cycle, by=request.user, **form.cleaned_data)
     except ValidationError as error:
-        _report(request, error)
+        report_error(request, error)
     else:
         messages.success(request, _("Decision saved."))
     return _back(cycle)
@@ -214,7 +214,7 @@ def cycle_advance(request, pk: int, number: int):
     try:
         cycle = services.cycle_advance(cycle=cycle, by=request.user)
     except ValidationError as error:
-        _report(request, error)
+        report_error(request, error)
     else:
         messages.success(
             request, _("The cycle is now in its %(phase)s phase.") % {"phase": cycle.get_phase_display()}
@@ -229,7 +229,7 @@ def cycle_create(request, pk: int):
     form = PeriodForm(request.POST)
     last = project.cycles.order_by("-number").first()
     if not form.is_valid():
-        _form_errors(request, form)
+        report_form_errors(request, form)
         return _back(last) if last else redirect("evaluations:dashboard", pk=project.pk)
     try:
         if last is None:
@@ -237,7 +237,7 @@ def cycle_create(request, pk: int):
         else:
             cycle = services.cycle_start_next(cycle=last, by=request.user, **form.cleaned_data)
     except ValidationError as error:
-        _report(request, error)
+        report_error(request, error)
         return _back(last) if last else redirect("evaluations:dashboard", pk=project.pk)
     messages.success(request, _("Cycle %(n)s planned.") % {"n": cycle.number})
     return _back(cycle)
@@ -254,11 +254,11 @@ def action_create(request, pk: int):
         try:
             services.action_item_create(project=project, by=request.user, **form.cleaned_data)
         except ValidationError as error:
-            _report(request, error)
+            report_error(request, error)
         else:
             messages.success(request, _("Action item added."))
     else:
-        _form_errors(request, form)
+        report_form_errors(request, form)
     raw = request.POST.get("cycle", "")
     cycle = project.cycles.filter(pk=int(raw)).first() if raw.isdigit() else None
     return _back(cycle) if cycle else redirect("evaluations:dashboard", pk=project.pk)
@@ -273,7 +273,7 @@ def action_close(request, pk: int, item_id: int):
     try:
         services.action_item_close(item=item, by=request.user, status=request.POST.get("status", ""))
     except ValidationError as error:
-        _report(request, error)
+        report_error(request, error)
     else:
         messages.success(request, _("Action item closed."))
     return _back(item.cycle) if item.cycle else redirect("evaluations:dashboard", pk=project.pk)
@@ -297,14 +297,14 @@ def exports(request, pk: int):
             try:
                 services.export_request(project=project, by=request.user, **form.cleaned_data)
             except ValidationError as error:
-                _report(request, error)
+                report_error(request, error)
             else:
                 messages.success(
                     request, _("The export is being prepared; it appears below when it is ready.")
                 )
                 return redirect("evaluations:exports", pk=project.pk)
         else:
-            _form_errors(request, form)
+            report_form_errors(request, form)
     mine = Export.objects.filter(project=project, requested_by=request.user)[:20]
     return render(request, "evaluations/exports.html", {"project": project, "form": form, "exports": mine})
 
