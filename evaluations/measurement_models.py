@@ -163,8 +163,12 @@ class MeasurementRound(models.Model):
         ]
 
     def __str__(self) -> str:
-        label = self.get_moment_display()
-        return f"{label} (cycle {self.after_cycle})" if self.after_cycle else str(label)
+        if self.after_cycle:
+            return _("%(moment)s after cycle %(n)s") % {
+                "moment": self.get_moment_display(),
+                "n": self.after_cycle,
+            }
+        return str(self.get_moment_display())
 
 
 class RoundInvitation(models.Model):
