@@ -54,5 +54,10 @@ check:
 pytest:
 	$(VENV)/bin/pytest
 
+# Benchmarks at BENCH_N referrals (default 1,000,000) in their own database; see bench/README.md.
+BENCH_N ?= 1000000
+bench: prepare
+	bash scripts/bench.sh $(BENCH_N)
+
 clean-venv:
 	rm -rf $(VENV)

@@ -1,5 +1,5 @@
 from django.contrib.auth.decorators import login_not_required
-from django.http import HttpResponseServerError, JsonResponse
+from django.http import HttpResponse, HttpResponseServerError, JsonResponse
 from django.shortcuts import render
 from django.template import loader
 from django.views.decorators.cache import never_cache
@@ -17,6 +17,11 @@ def health(request):
     down = sorted(name for name, state in components.items() if not state["ok"])
     body = {"status": "ok" if not down else "down", "down": down, "components": components}
     return JsonResponse(body, status=200 if not down else 503)
+
+
+def ping(request):
+    """The benchmarks' reference: a login-required page through the same middleware, doing nothing."""
+    return HttpResponse("ok", content_type="text/plain")
 
 
 def home(request):

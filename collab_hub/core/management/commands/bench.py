@@ -1,0 +1,238 @@
+"""`manage.py bench`: the benchmarks of bench/README.md, as ratios against references measured in the
+same run (alternating, medians), written to bench/results.json. Runs only on a benchmark database."""
+
+import json
+import statistics
+import time
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand, CommandError
+from django.db import connection, transaction
+from django.db.models import Count
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from collab_hub.core.scale import assert_bench_database
+
+
+def verified_client(user) -> Client:
+    """A logged-in client whose session has passed the second factor, as after a real log-in."""
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    client = Client()
+    client.force_login(user)
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first() or TOTPDevice.objects.create(
+        user=user, name="bench", confirmed=True
+    )
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
+    return client
+
+
+def alternate(measure, reference, repeats: int) -> tuple[float, float]:
+    """Median seconds of `measure` and of `reference`, run alternately so both see the same noise."""
+    a, b = [], []
+    for _ in range(repeats):
+        for fn, out in ((measure, a), (reference, b)):
+            start = time.perf_counter()
+            fn()
+            out.append(time.perf_counter() - start)
+    return statistics.median(a), statistics.median(b)
+
+
+def get_ok(client: Client, url: str):
+    def run():
+        response = client.get(url)
+        if response.status_code != 200:
+            raise CommandError(f"{url} answered {response.status_code}")
+
+    return run
+
+
+def sql_count() -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM referrals_referral")
+        cursor.fetchone()
+
+
+class Command(BaseCommand):
+    help = "Run the benchmarks against the benchmark database and write bench/results.json."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--repeats", type=int, default=15)
+        parser.add_argument("--out", default=str(Path(settings.BASE_DIR) / "bench" / "results.json"))
+
+    def handle(self, *args, repeats: int, out: str, **options):
+        try:
+            assert_bench_database()
+        except RuntimeError as error:
+            raise CommandError(str(error)) from error
+        from evaluations.models import ImprovementProject
+        from patients.models import Patient
+        from referrals.models import Referral
+
+        users = {u.username: u for u in get_user_model().objects.all()}
+        n = Referral.objects.count()
+        receiver_id = (
+            Referral.objects.filter(reference__startswith="S").values_list("receiver_id", flat=True).first()
+        )
+        receiver = get_user_model().objects.get(pk=receiver_id)
+        gp = users["huisarts"]
+        busy_patient = (
+            Patient.objects.filter(pseudonym="B-00000001").first()
+            or Patient.objects.filter(referrals__isnull=False).first()
+        )
+        quiet_patient = (
+            Patient.objects.filter(practice=busy_patient.practice, referrals__isnull=True).first()
+            or busy_patient
+        )
+        project = ImprovementProject.objects.order_by("pk").first()
+        ping = "/ping/"
+        results = []
+
+        def record(bench_id, what, value, target, passed, **reference):
+            results.append(
+                {
+                    "id": bench_id,
+                    "what": what,
+                    "value": value,
+                    "target": target,
+                    "pass": passed,
+                    "n": n,
+                    **reference,
+                }
+            )
+
+        as_receiver, as_gp = verified_client(receiver), verified_client(gp)
+        inbox = "/referrals/?box=received"
+        t_inbox, t_ping = alternate(get_ok(as_receiver, inbox), get_ok(as_receiver, ping), repeats)
+        ratio = t_inbox / t_ping
+        record(
+            "B1",
+            "inbox ÷ trivial view (median s)",
+            round(ratio, 2),
+            "≤ 50×",
+            ratio <= 50,
+            inbox_s=t_inbox,
+            trivial_s=t_ping,
+        )
+
+        patient_page = f"/patients/{busy_patient.pk}/"
+        t_patient, t_ping = alternate(get_ok(as_gp, patient_page), get_ok(as_gp, ping), repeats)
+        ratio = t_patient / t_ping
+        record(
+            "B2",
+            "patient page ÷ trivial view",
+            round(ratio, 2),
+            "≤ 30×",
+            ratio <= 30,
+            page_s=t_patient,
+            trivial_s=t_ping,
+        )
+
+        counts = {}
+        for name, client, url in (
+            ("inbox (busy receiver)", as_receiver, inbox),
+            ("inbox (quiet receiver)", verified_client(users["welzijnscoach"]), inbox),
+            ("patient page (busy)", as_gp, patient_page),
+            ("patient page (quiet)", as_gp, f"/patients/{quiet_patient.pk}/"),
+            ("notifications", as_receiver, "/notifications/"),
+            ("who's who", as_gp, "/people/"),
+            ("social map", as_gp, "/social-map/"),
+            ("project dashboard", verified_client(project.lead), f"/evaluations/{project.pk}/"),
+        ):
+            with CaptureQueriesContext(connection) as queries:
+                get_ok(client, url)()
+            counts[name] = len(queries.captured_queries)
+        same = (
+            counts["inbox (busy receiver)"] == counts["inbox (quiet receiver)"]
+            and counts["patient page (busy)"] == counts["patient page (quiet)"]
+        )
+        record("B3", "query counts, busy vs quiet", counts, "identical", same)
+
+        dashboard = f"/evaluations/{project.pk}/"
+        t_dash, t_count = alternate(
+            get_ok(verified_client(project.lead), dashboard), sql_count, max(3, repeats // 3)
+        )
+        ratio = t_dash / t_count
+        record(
+            "B4",
+            "project dashboard ÷ count(*) over referrals",
+            round(ratio, 2),
+            "≤ 4×",
+            ratio <= 4,
+            dashboard_s=t_dash,
+            count_s=t_count,
+        )
+
+        record("B5", "organisation-wide overview ÷ count(*)", None, "≤ 1×", None, note="not built yet")
+        self._sweeps(record)
+        record("B8", "inbox rps ÷ trivial rps under gunicorn", None, "≥ 1/15", None, note="not built yet")
+        record("B9", "memory growth of web and worker", None, "≤ 1.2×", None, note="not built yet")
+
+        Path(out).parent.mkdir(parents=True, exist_ok=True)
+        Path(out).write_text(
+            json.dumps({"measured_at": timezone.now().isoformat(), "results": results}, indent=2, default=str)
+        )
+        self.stdout.write(f"{'id':4} {'value':>10} {'target':>8} {'pass':>5}  what")
+        for r in results:
+            value = r["value"] if not isinstance(r["value"], dict) else "see json"
+            self.stdout.write(f"{r['id']:4} {value!s:>10} {r['target']:>8} {r['pass']!s:>5}  {r['what']}")
+        self.stdout.write(f"Written to {out}")
+
+    def _sweeps(self, record) -> None:
+        """B6/B7 inside a transaction that is rolled back, so the data set stays as loaded."""
+        from referrals.models import Referral, Reminder, ReminderRule
+        from referrals.reminders import due_referrals, sweep
+
+        now = timezone.now()
+        with transaction.atomic():
+            rules = list(ReminderRule.objects.filter(active=True))
+            due = sum(due_referrals(rule, now).count() for rule in rules)
+            ids = Referral.objects.filter(pk__in=due_referrals(rules[0], now).values("pk"))
+            start = time.perf_counter()
+            ids.update(urgency="routine")
+            t_update = time.perf_counter() - start
+            before = Reminder.objects.count()
+            start = time.perf_counter()
+            sweep(now)
+            t_sweep = time.perf_counter() - start
+            created = Reminder.objects.count() - before
+            duplicates = (
+                Reminder.objects.values("referral", "rule", "occurrence")
+                .order_by()
+                .annotate(n=Count("pk"))
+                .filter(n__gt=1)
+                .count()
+            )
+            ratio = t_sweep / t_update if t_update else None
+            record(
+                "B6",
+                "reminder sweep ÷ one UPDATE of the due rows",
+                round(ratio, 2) if ratio else None,
+                "≤ 6×",
+                bool(ratio and ratio <= 6 and created == due and duplicates == 0),
+                sweep_s=t_sweep,
+                update_s=t_update,
+                due=due,
+                created=created,
+                duplicates=duplicates,
+            )
+            start = time.perf_counter()
+            again = sweep(now)
+            t_again = time.perf_counter() - start
+            record(
+                "B7",
+                "second sweep: new reminders, time ÷ first sweep",
+                round(t_again / t_sweep, 4) if t_sweep else None,
+                "0 new, ≤ 1%",
+                again == 0 and t_sweep > 0 and t_again / t_sweep <= 0.01,
+                new=again,
+                second_s=t_again,
+            )
+            transaction.set_rollback(True)
