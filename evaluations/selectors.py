@@ -1,8 +1,11 @@
 """Reads for the project-lead dashboard: aggregates only, in a fixed number of queries."""
 
+import hashlib
 from enum import IntEnum
 
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
+from django.db import connection
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 
@@ -117,14 +120,53 @@ CHECK_INDICATORS = [
 TEAM_INDICATORS = ["sent", "acceptance_rate", "median_days_to_acceptance", "closed_loop_share"]
 
 
-def check_rows(*, project: ImprovementProject, cycle: Cycle, previous: Cycle | None) -> list[dict]:
-    """Check: the cycle's indicators next to its predictions and the previous cycle (2 aggregates)."""
-    now = suppress(indicators(project_referrals(project, start=cycle.starts_on, end=cycle.ends_on)))
-    before = (
-        suppress(indicators(project_referrals(project, start=previous.starts_on, end=previous.ends_on)))
-        if previous
-        else {}
+def _data_version() -> tuple:
+    """Changes whenever a referral, event, reminder or outcome measurement is added. Every change of
+    a referral's state writes an event (append-only), so this is a complete key for the aggregates."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT (SELECT max(id) FROM referrals_referral), (SELECT max(id) FROM referrals_event), "
+            "(SELECT max(id) FROM referrals_reminder), (SELECT max(id) FROM evaluations_outcomemeasurement)"
+        )
+        return cursor.fetchone()
+
+
+def referral_aggregates(*, project: ImprovementProject, cycles: list[Cycle], current, previous) -> dict:
+    """The dashboard's aggregates over the referral log, cached until the data or the project's scope
+    changes (the honest way to keep a dashboard cheap at a million referrals: the first view pays)."""
+    scope = (
+        project.pk,
+        project.starts_on,
+        project.ends_on,
+        tuple(project.teams.order_by("pk").values_list("pk", flat=True)),
+        tuple(project.pathways.order_by("pk").values_list("pk", flat=True)),
+        tuple((c.number, c.starts_on, c.ends_on) for c in cycles),
+        current.number if current else None,
     )
+    key = "evaluations:aggregates:" + hashlib.sha256(repr((scope, _data_version())).encode()).hexdigest()
+    cached = cache.get(key)
+    if cached is not None:
+        return cached
+    data = {"now": {}, "before": {}, "teams": [], "pathways": [], "reasons": []}
+    if current is not None:
+        in_cycle = project_referrals(project, start=current.starts_on, end=current.ends_on)
+        data["now"] = indicators(in_cycle)
+        if previous is not None:
+            data["before"] = indicators(
+                project_referrals(project, start=previous.starts_on, end=previous.ends_on)
+            )
+        data["teams"] = indicators_per_team(in_cycle)
+        data["pathways"] = sent_per_pathway(in_cycle)
+        data["reasons"] = declined_by_reason(in_cycle)
+    data["series"] = project_series(project)
+    data["outcome_changes"] = outcome_change_per_cycle(project=project, cycles=cycles)
+    cache.set(key, data, timeout=3600)
+    return data
+
+
+def check_rows(*, cycle: Cycle, now: dict, before: dict) -> list[dict]:
+    """Check: the cycle's indicators next to its predictions and the previous cycle."""
+    now, before = suppress(now), (suppress(before) if before else {})
     return [
         {
             "key": key,
@@ -161,29 +203,27 @@ def dashboard(*, project: ImprovementProject, cycle_number: int | None = None) -
     cycles = list(project.cycles.order_by("number"))
     current = next((c for c in cycles if c.number == cycle_number), None) or (cycles[-1] if cycles else None)
     previous = next((c for c in cycles if current and c.number == current.number - 1), None)
-    rows, teams, pathways, reasons = [], [], [], []
-    if current is not None:
-        rows = check_rows(project=project, cycle=current, previous=previous)
-        in_cycle = project_referrals(project, start=current.starts_on, end=current.ends_on)
-        teams = [
-            {
-                "name": row["receiving_team__name"],
-                "small": row["small"],
-                "cells": [(key, row[key]) for key in TEAM_INDICATORS],
-            }
-            for row in map(suppress, indicators_per_team(in_cycle))
-        ]
-        pathways = [{**row, "shown": shown(row["n"])} for row in sent_per_pathway(in_cycle)]
-        reason_labels = dict(DeclineReason.choices)
-        reasons = [
-            {
-                **row,
-                "label": reason_labels.get(row["decline_reason"], row["decline_reason"]),
-                "shown": shown(row["n"]),
-            }
-            for row in declined_by_reason(in_cycle)
-        ]
-    series = project_series(project)
+    data = referral_aggregates(project=project, cycles=cycles, current=current, previous=previous)
+    rows = check_rows(cycle=current, now=data["now"], before=data["before"]) if current is not None else []
+    teams = [
+        {
+            "name": row["receiving_team__name"],
+            "small": row["small"],
+            "cells": [(key, row[key]) for key in TEAM_INDICATORS],
+        }
+        for row in map(suppress, data["teams"])
+    ]
+    pathways = [{**row, "shown": shown(row["n"])} for row in data["pathways"]]
+    reason_labels = dict(DeclineReason.choices)
+    reasons = [
+        {
+            **row,
+            "label": reason_labels.get(row["decline_reason"], row["decline_reason"]),
+            "shown": shown(row["n"]),
+        }
+        for row in data["reasons"]
+    ]
+    series = data["series"]
     tally = (
         MeetingFinding.objects.filter(meeting__project=project)
         .values("meeting__cycle__number", "kind", "category")
@@ -217,7 +257,7 @@ def dashboard(*, project: ImprovementProject, cycle_number: int | None = None) -
         .order_by("due_on")[:50],
         "lessons": [c for c in cycles if c.lessons][-3:],
         "rounds": round_summaries(project=project),
-        "outcome_changes": outcome_change_per_cycle(project=project, cycles=cycles),
+        "outcome_changes": data["outcome_changes"],
         "meetings": ReflectionMeeting.objects.filter(project=project).select_related("cycle")[:10],
     }
 

@@ -106,6 +106,9 @@ def _cycle_page(request, project, cycle, *, forms=None, status=200):
     following = next((c for c in cycles if c.number == cycle.number + 1), None)
     forms = forms or {}
     today = timezone.localdate()
+    aggregates = selectors.referral_aggregates(
+        project=project, cycles=cycles, current=cycle, previous=previous
+    )
     context = {
         "project": project,
         "cycle": cycle,
@@ -121,7 +124,7 @@ def _cycle_page(request, project, cycle, *, forms=None, status=200):
             if cycle.phase != Phase.CLOSED
             else ""
         ),
-        "rows": selectors.check_rows(project=project, cycle=cycle, previous=previous),
+        "rows": selectors.check_rows(cycle=cycle, now=aggregates["now"], before=aggregates["before"]),
         "do_log": cycle.do_log.select_related("author").order_by("on", "pk"),
         "actions": cycle.action_items.select_related("owner").order_by("status", "due_on"),
         "can_manage": access >= Access.MANAGE,

@@ -153,3 +153,24 @@ def test_recording_a_meeting_updates_the_tally(client, loop, project):
     outsider = ProfessionalFactory()
     client.force_login(outsider)
     assert client.post(url, {"held_on": "2026-03-10", "kind": "interprofessional"}).status_code == 404
+
+
+def test_aggregates_are_cached_until_the_referral_log_changes(client, loop, project):
+    from referrals.models import Event
+
+    bulk_referrals(loop, 20, months=6)
+    url = reverse("evaluations:dashboard", args=[project.pk]) + "?cycle=1"
+    client.force_login(project.lead)
+    with CaptureQueriesContext(connection) as first:
+        html = client.get(url).content.decode()
+    with CaptureQueriesContext(connection) as second:
+        again = client.get(url).content.decode()
+    assert len(second.captured_queries) < len(first.captured_queries)
+    table = lambda page: page.split('data-testid="indicators"')[1].split("</table>")[0]  # noqa: E731
+    assert table(again) == table(html)
+    # A state change writes an event: the next view computes afresh.
+    referral = Referral.objects.filter(status=Status.REJECTED).first()
+    Referral.objects.filter(pk=referral.pk).update(status=Status.ACCEPTED, accepted_at=referral.sent_at)
+    Event.objects.create(referral=referral, at=referral.sent_at, kind="accepted", actor=loop["contact"])
+    changed = client.get(url).content.decode()
+    assert table(changed) != table(html)
