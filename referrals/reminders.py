@@ -64,7 +64,9 @@ def due_referrals(rule: ReminderRule, now):
     return qs.exclude(Exists(exists))
 
 
-def _recipients(rule: ReminderRule, referral: Referral, coordinators: dict[int, list[int]]) -> list[int]:
+def _recipients(
+    rule: ReminderRule, referral: Referral, coordinators: dict[int, list[int]], deputies: dict
+) -> list[int]:
     A = ReminderRule.Audience
     if rule.audience == A.RECEIVER:
         return [referral.receiver_id]
@@ -74,9 +76,13 @@ def _recipients(rule: ReminderRule, referral: Referral, coordinators: dict[int, 
         return [p.pk for p in referral.joint_consultation.participants.all()]
     # Escalation: the deputy of the named contact, the team coordinators, and the sender is told.
     people = set(coordinators.get(referral.receiving_team_id, [])) | {referral.sender_id}
-    resolution = current_contact_for(practice=referral.sender_organisation, team=referral.receiving_team)
-    if resolution is not None and resolution.named_contact.deputy_id:
-        people.add(resolution.named_contact.deputy_id)
+    # One look-up per practice and team per sweep: the answer is the same for all their referrals.
+    pair = (referral.sender_organisation_id, referral.receiving_team_id)
+    if pair not in deputies:
+        resolution = current_contact_for(practice=referral.sender_organisation, team=referral.receiving_team)
+        deputies[pair] = resolution.named_contact.deputy_id if resolution is not None else None
+    if deputies[pair]:
+        people.add(deputies[pair])
     people.discard(referral.receiver_id)
     return sorted(people)
 
@@ -128,6 +134,7 @@ def sweep(now) -> int:
     ):
         coordinators[team_id].append(user_id)
     languages: dict[int, str] = {}
+    deputies: dict[tuple[int, int], int | None] = {}
     created = 0
     for rule in ReminderRule.objects.filter(active=True).select_related("pathway"):
         referrals = due_referrals(rule, now).select_related(
@@ -137,7 +144,7 @@ def sweep(now) -> int:
             referrals = referrals.prefetch_related("joint_consultation__participants")
         batch = list(referrals[:BATCH])
         while batch:
-            new = _create_reminders(rule, batch, coordinators, languages)
+            new = _create_reminders(rule, batch, coordinators, languages, deputies)
             created += new
             if new == 0:  # another sweep created them meanwhile; nothing left for this one
                 break
@@ -145,14 +152,14 @@ def sweep(now) -> int:
     return created
 
 
-def _create_reminders(rule, referrals, coordinators, languages) -> int:
+def _create_reminders(rule, referrals, coordinators, languages, deputies) -> int:
     before = Reminder.objects.filter(rule=rule).count()
     Reminder.objects.bulk_create(
         [Reminder(referral=r, rule=rule, occurrence=r.occurrence) for r in referrals], ignore_conflicts=True
     )
     specs = []
     for referral in referrals:
-        for user_id in _recipients(rule, referral, coordinators):
+        for user_id in _recipients(rule, referral, coordinators, deputies):
             if user_id not in languages:
                 languages[user_id] = _language_of(user_id)
             with translation.override(languages[user_id]):
