@@ -14,6 +14,7 @@ from teams.models import Membership
 from .indicators import SMALL_GROUP, project_referrals
 from .instruments import summarise
 from .measurement_models import (
+    SCALE_RANGE,
     CaseActivity,
     EffectCase,
     Instrument,
@@ -91,7 +92,7 @@ def outcome_charts(measurements: list[OutcomeMeasurement]) -> list[dict]:
         items.sort(key=lambda m: (m.measured_on, m.pk))
         version = items[-1].version
         domains = [(d.code, d.name) for d in version.dimensions.all()]
-        low, high = (0, 10) if instrument.code == "positieve-gezondheid" else (1, 5)
+        low, high = SCALE_RANGE[version.items.all()[0].scale]  # one scale for all domains
         charts.append(
             {
                 "instrument": instrument,

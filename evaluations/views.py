@@ -106,6 +106,8 @@ def _cycle_page(request, project, cycle, *, forms=None, status=200):
     following = next((c for c in cycles if c.number == cycle.number + 1), None)
     forms = forms or {}
     today = timezone.localdate()
+    position = PHASE_ORDER.index(cycle.phase)
+    following_phase = PHASE_ORDER[position + 1] if cycle.phase != Phase.CLOSED else None
     aggregates = selectors.referral_aggregates(
         project=project, cycles=cycles, current=cycle, previous=previous
     )
@@ -115,15 +117,9 @@ def _cycle_page(request, project, cycle, *, forms=None, status=200):
         "cycles": cycles,
         "following": following,
         "phases": [p for p in PHASE_ORDER if p != Phase.CLOSED],
-        "phase_index": PHASE_ORDER.index(cycle.phase),
-        "next_phase": PHASE_ORDER[PHASE_ORDER.index(cycle.phase) + 1]
-        if cycle.phase != Phase.CLOSED
-        else None,
-        "next_phase_label": (
-            Phase(PHASE_ORDER[PHASE_ORDER.index(cycle.phase) + 1]).label
-            if cycle.phase != Phase.CLOSED
-            else ""
-        ),
+        "phase_index": position,
+        "next_phase": following_phase,
+        "next_phase_label": following_phase.label if following_phase else "",
         "rows": selectors.check_rows(cycle=cycle, now=aggregates["now"], before=aggregates["before"]),
         "do_log": cycle.do_log.select_related("author").order_by("on", "pk"),
         "actions": cycle.action_items.select_related("owner").order_by("status", "due_on"),

@@ -104,10 +104,9 @@ def totp_code(user) -> str:
 
 def enrol(user) -> None:
     """Give a test user a confirmed authenticator (demo users have one from seed_demo)."""
-    from django_otp.plugins.otp_totp.models import TOTPDevice
+    from collab_hub.accounts.testing import confirmed_device
 
-    if not TOTPDevice.objects.filter(user=user, confirmed=True).exists():
-        TOTPDevice.objects.create(user=user, name="test", confirmed=True)
+    confirmed_device(user)
 
 
 def login(page, username: str, password: str | None = None) -> None:
@@ -138,14 +137,10 @@ def _second_factor_with_force_login(monkeypatch) -> None:
     original = Client.force_login
 
     def force_login(self, user, backend=None):
-        from django_otp import DEVICE_ID_SESSION_KEY
-        from django_otp.plugins.otp_totp.models import TOTPDevice
+        from collab_hub.accounts.testing import pass_second_factor
 
         original(self, user, backend)
-        enrol(user)
-        session = self.session
-        session[DEVICE_ID_SESSION_KEY] = TOTPDevice.objects.get(user=user, confirmed=True).persistent_id
-        session.save()
+        pass_second_factor(self, user)
 
     monkeypatch.setattr(Client, "force_login", force_login)
 

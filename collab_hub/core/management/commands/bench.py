@@ -15,22 +15,15 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from collab_hub.accounts.testing import pass_second_factor
 from collab_hub.core.scale import assert_bench_database
 
 
 def verified_client(user) -> Client:
     """A logged-in client whose session has passed the second factor, as after a real log-in."""
-    from django_otp import DEVICE_ID_SESSION_KEY
-    from django_otp.plugins.otp_totp.models import TOTPDevice
-
     client = Client()
     client.force_login(user)
-    device = TOTPDevice.objects.filter(user=user, confirmed=True).first() or TOTPDevice.objects.create(
-        user=user, name="bench", confirmed=True
-    )
-    session = client.session
-    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
-    session.save()
+    pass_second_factor(client, user)
     return client
 
 
