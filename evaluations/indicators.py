@@ -5,7 +5,7 @@ first contact, closure) is credited to that period, so a referral that crosses a
 belongs to the cycle it was sent in.
 """
 
-from datetime import date
+from datetime import date, timedelta
 
 from django.db.models import (
     Aggregate,
@@ -25,6 +25,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, TruncMonth, TruncWeek
 from django.utils.translation import gettext_lazy as _
 
+from collab_hub.core.workdays import day_start
 from referrals.models import Event, Referral, Reminder, Status
 
 SECONDS_PER_DAY = 86400.0
@@ -47,8 +48,9 @@ class Days(Func):
 
 
 def project_referrals(project, *, start: date, end: date) -> QuerySet[Referral]:
+    # Bounds on the timestamp itself (not on its date) so the index on sent_at can be used.
     qs = Referral.objects.exclude(status=Status.ENTERED_IN_ERROR).filter(
-        sent_at__date__gte=start, sent_at__date__lte=end
+        sent_at__gte=day_start(start), sent_at__lt=day_start(end + timedelta(days=1))
     )
     team_ids = list(project.teams.values_list("pk", flat=True))
     pathway_ids = list(project.pathways.values_list("pk", flat=True))

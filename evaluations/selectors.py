@@ -1,20 +1,23 @@
 """Reads for the project-lead dashboard: aggregates only, in a fixed number of queries."""
 
 import hashlib
+from datetime import timedelta
 from enum import IntEnum
 
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.db import connection
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
 from django.http import Http404
+from django.utils import timezone
 
-from referrals.models import DeclineReason
+from referrals.models import DeclineReason, ReferralTally
 from teams.models import Membership
 from teams.selectors import discipline_of
 
 from .indicators import (
     LABELS,
+    SMALL_GROUP,
     declined_by_reason,
     indicators,
     indicators_per_team,
@@ -25,7 +28,15 @@ from .indicators import (
     suppress,
 )
 from .measurement_selectors import outcome_change_per_cycle, round_summaries
-from .models import ActionItem, CoreTeamMember, Cycle, ImprovementProject, MeetingFinding, ReflectionMeeting
+from .models import (
+    ActionItem,
+    CoreTeamMember,
+    Cycle,
+    ImprovementProject,
+    MeetingFinding,
+    Phase,
+    ReflectionMeeting,
+)
 from .runchart import analyse
 
 CHART_INDICATORS = [
@@ -264,3 +275,79 @@ def dashboard(*, project: ImprovementProject, cycle_number: int | None = None) -
 
 def cycle_of(project: ImprovementProject, number: int) -> Cycle | None:
     return project.cycles.filter(number=number).first()
+
+
+OVERVIEW_COLUMNS = ("sent", "accepted", "declined", "completed", "reminders")
+
+
+def _overview_rates(row: dict) -> dict:
+    """Headline figures from tally sums, with the dashboard's <5 rule: a small group shows nothing."""
+    sent = row["sent"] or 0
+    small = 0 < sent < SMALL_GROUP
+
+    def share(n):
+        return None if small or not sent else round(n / sent, 4)
+
+    rates = {
+        "acceptance_rate": share(row["accepted"]),
+        "closed_loop_share": share(row["completed"]),
+        "declined_share": share(row["declined"]),
+        "reminders_per_referral": None if small or not sent else round(row["reminders"] / sent, 2),
+    }
+    sent_shown = shown(sent) if sent else "0"
+    return {**row, **rates, "small": small, "sent_shown": sent_shown, "cells": list(rates.values())}
+
+
+def projects_overview(*, user) -> dict:
+    """All projects the user may see with their headline figures over the whole project span, and the
+    whole hub over the last twelve months, in four queries whatever the number of referrals: the sums
+    come from the referral tally the database keeps in step (referrals/tally.py), a few rows per day."""
+    projects = list(
+        projects_for(user=user).annotate(
+            current_cycle=Subquery(
+                Cycle.objects.filter(project=OuterRef("pk")).order_by("-number").values("number")[:1]
+            ),
+            current_phase=Subquery(
+                Cycle.objects.filter(project=OuterRef("pk")).order_by("-number").values("phase")[:1]
+            ),
+        )
+    )
+    teams = ImprovementProject.teams.through._meta.db_table
+    pathways = ImprovementProject.pathways.through._meta.db_table
+    sums = ", ".join(f"coalesce(sum(t.{c}), 0)" for c in OVERVIEW_COLUMNS)
+    figures: dict[int, dict] = {}
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            SELECT p.id, {sums}
+            FROM {ImprovementProject._meta.db_table} p
+            LEFT JOIN {ReferralTally._meta.db_table} t ON t.day BETWEEN p.starts_on AND p.ends_on
+                AND (NOT EXISTS (SELECT 1 FROM {teams} s WHERE s.improvementproject_id = p.id)
+                     OR t.receiving_team_id IN
+                        (SELECT s.team_id FROM {teams} s WHERE s.improvementproject_id = p.id))
+                AND (NOT EXISTS (SELECT 1 FROM {pathways} s WHERE s.improvementproject_id = p.id)
+                     OR t.pathway_id IN
+                        (SELECT s.pathway_id FROM {pathways} s WHERE s.improvementproject_id = p.id))
+            WHERE p.id = ANY(%s)
+            GROUP BY p.id""",  # noqa: S608 (table names from the models; values are parameters)
+            [[p.pk for p in projects]],
+        )
+        for pk, *values in cursor.fetchall():
+            figures[pk] = _overview_rates(dict(zip(OVERVIEW_COLUMNS, values, strict=True)))
+        since = timezone.localdate() - timedelta(days=365)
+        cursor.execute(
+            f"SELECT {sums} FROM {ReferralTally._meta.db_table} t WHERE t.day > %s",  # noqa: S608 (names only)
+            [since],
+        )
+        hub = _overview_rates(dict(zip(OVERVIEW_COLUMNS, cursor.fetchone(), strict=True)))
+    phases = dict(Phase.choices)
+    rows = [
+        {
+            "project": p,
+            "cycle": p.current_cycle,
+            "phase": phases.get(p.current_phase, ""),
+            **figures.get(p.pk, _overview_rates(dict.fromkeys(OVERVIEW_COLUMNS, 0))),
+        }
+        for p in projects
+    ]
+    return {"rows": rows, "hub": hub, "hub_since": since}

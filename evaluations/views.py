@@ -27,9 +27,8 @@ def report_form_errors(request, form) -> None:
 
 
 def project_list(request):
-    return render(
-        request, "evaluations/project_list.html", {"projects": selectors.projects_for(user=request.user)}
-    )
+    """The overview of every project the user may see, with headline figures (aggregates only)."""
+    return render(request, "evaluations/project_list.html", selectors.projects_overview(user=request.user))
 
 
 def project_dashboard(request, pk: int):

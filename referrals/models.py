@@ -5,7 +5,7 @@ import secrets
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 from patients.models import Concern, Consent, ConsentPurpose, Patient
@@ -153,6 +153,18 @@ class Urgency(models.TextChoices):
 URGENCY_RANK = {Urgency.URGENT: 0, Urgency.SOON: 1, Urgency.ROUTINE: 2}
 
 
+def urgency_rank() -> models.Case:
+    """Most urgent first. The inbox orders by it and an index holds it: both must use this one expression."""
+    return models.Case(
+        *[models.When(urgency=k, then=models.Value(v)) for k, v in URGENCY_RANK.items()],
+        output_field=models.IntegerField(),
+    )
+
+
+# The inboxes' order (referrals.selectors.due_date_order) after the person or team they are for.
+INBOX_ORDER = (urgency_rank(), F("accept_by"), F("first_contact_by"), F("feedback_by"), F("id"))
+
+
 class DeclineReason(models.TextChoices):
     NO_CAPACITY = "no_capacity", _("No capacity")
     NOT_ELIGIBLE = "not_eligible", _("Not eligible")
@@ -232,6 +244,9 @@ class Referral(models.Model):
     accept_by = models.DateField(_("accept by"), null=True, blank=True)
     first_contact_by = models.DateField(_("first contact by"), null=True, blank=True)
     feedback_by = models.DateField(_("feedback by"), null=True, blank=True)
+    # The transaction that last changed a column the reminder rules look at, set by a database trigger
+    # (referrals/sweep_sql.py): the sweep re-examines only referrals changed since its last run.
+    changed_xid = models.BigIntegerField(null=True, blank=True, editable=False, db_index=True)
 
     class Meta:
         verbose_name = _("referral")
@@ -246,6 +261,36 @@ class Referral(models.Model):
             # Indicators scope by receiving team and period of sending (evaluations.project_referrals).
             models.Index(fields=["receiving_team", "sent_at"], name="referral_team_sent_idx"),
             models.Index(fields=["sent_at"], name="referral_sent_at_idx"),
+            # An inbox page is the first 50 of a receiver's (or team's) referrals in due order: read from
+            # these indexes in order instead of sorting a busy receiver's whole list.
+            models.Index(
+                F("receiver"),
+                *INBOX_ORDER,
+                condition=~Q(status="entered-in-error"),
+                name="referral_inbox_order_idx",
+            ),
+            models.Index(
+                F("receiving_team"),
+                *INBOX_ORDER,
+                condition=~Q(status="entered-in-error"),
+                name="referral_team_inbox_order_idx",
+            ),
+            # The reminder sweep's candidates per trigger (referrals.reminders.due_referrals): small
+            # partial indexes, since only open referrals in one status can be due for a rule.
+            models.Index(
+                fields=["sent_at"], condition=Q(status="requested"), name="referral_sweep_requested_idx"
+            ),
+            models.Index(
+                fields=["accepted_at"], condition=Q(status="accepted"), name="referral_sweep_accepted_idx"
+            ),
+            models.Index(
+                fields=["feedback_by"], condition=Q(status="in-progress"), name="referral_sweep_progress_idx"
+            ),
+            models.Index(
+                fields=["completed_at"],
+                condition=Q(status="completed", acknowledged_at__isnull=True),
+                name="referral_sweep_unacked_idx",
+            ),
         ]
         constraints = [
             models.CheckConstraint(
@@ -477,3 +522,46 @@ class Reminder(models.Model):
 
     def __str__(self) -> str:
         return f"{self.referral_id}/{self.rule_id}/{self.occurrence}"
+
+
+class SweepCheckpoint(models.Model):
+    """Where the reminder sweep left a rule: every referral that a transaction older than `oldest_xid` changed
+    was examined on `day` by the rule as it was then (`signature`). Later the same day, only referrals
+    changed since need looking at; a new day, a changed rule or no checkpoint means a full sweep."""
+
+    rule = models.OneToOneField(ReminderRule, primary_key=True, on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    oldest_xid = models.BigIntegerField()
+    signature = models.CharField(max_length=200)
+
+    def __str__(self) -> str:
+        return f"{self.rule_id} @ {self.day}"
+
+
+class ReferralTally(models.Model):
+    """Counts of referrals per day of sending, receiving team and pathway, kept in step with the
+    referral and reminder tables by database triggers (see referrals/tally.py). Never written by the
+    application; read by overviews that would otherwise aggregate every referral."""
+
+    day = models.DateField(_("day sent"))
+    # No foreign-key constraints: the triggers write these rows, and teams and pathways with referrals
+    # cannot be deleted anyway (PROTECT on the referral).
+    receiving_team = models.ForeignKey(
+        Team, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+    pathway = models.ForeignKey(Pathway, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
+    sent = models.IntegerField(_("sent"), default=0)
+    accepted = models.IntegerField(_("accepted"), default=0)
+    declined = models.IntegerField(_("declined"), default=0)
+    completed = models.IntegerField(_("closed with feedback"), default=0)
+    reminders = models.IntegerField(_("reminders"), default=0)
+
+    class Meta:
+        verbose_name = _("referral tally")
+        verbose_name_plural = _("referral tallies")
+        constraints = [
+            models.UniqueConstraint(fields=["day", "receiving_team", "pathway"], name="referraltally_key")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.receiving_team_id}/{self.pathway_id}: {self.sent}"

@@ -10,7 +10,7 @@ from patients.selectors import practice_ids_of, role_of
 from teams.models import Membership, Team
 from teams.selectors import discipline_of
 
-from .models import OPEN_STATUSES, URGENCY_RANK, Event, Feedback, Pathway, Referral, Status
+from .models import OPEN_STATUSES, Event, Feedback, Pathway, Referral, Status, urgency_rank
 
 
 def _base() -> QuerySet[Referral]:
@@ -67,9 +67,7 @@ def get_referral_for_user(
 def _with_rank(qs: QuerySet[Referral]) -> QuerySet[Referral]:
     today = timezone.localdate()
     return qs.annotate(
-        urgency_rank=Case(
-            *[When(urgency=k, then=Value(v)) for k, v in URGENCY_RANK.items()], output_field=IntegerField()
-        ),
+        urgency_rank=urgency_rank(),
         has_unacknowledged=Exists(
             Feedback.objects.filter(referral=OuterRef("pk"), acknowledged_at__isnull=True)
         ),

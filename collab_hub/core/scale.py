@@ -5,6 +5,8 @@ given seed (Postgres' setseed), into a database whose name ends in `_bench` only
 from django.apps import apps
 from django.db import connection
 
+from collab_hub.core.db import insert_select_sql
+
 BENCH_SUFFIXES = ("_bench", "_bench_ci")
 
 
@@ -18,22 +20,7 @@ def assert_bench_database() -> str:
 
 
 def insert_select(model_label: str, expressions: dict[str, str], source: str) -> int:
-    """INSERT INTO <table> (<columns>) SELECT <expressions> <source>, naming every NOT NULL column
-    without a database default (a model change that adds one fails here loudly, not silently)."""
-    model = apps.get_model(model_label)
-    columns = {f.column: f for f in model._meta.concrete_fields}
-    missing = [
-        c
-        for c, f in columns.items()
-        if not f.null and not f.primary_key and c not in expressions and not f.db_default
-    ]
-    if missing:
-        raise RuntimeError(f"{model_label}: no value for {', '.join(missing)}")
-    unknown = set(expressions) - set(columns)
-    if unknown:
-        raise RuntimeError(f"{model_label}: unknown columns {', '.join(sorted(unknown))}")
-    names = ", ".join(f'"{c}"' for c in expressions)
-    values = ", ".join(expressions.values())
+    """INSERT INTO <table> (<columns>) SELECT <expressions> <source>; see `insert_select_sql`."""
     with connection.cursor() as cursor:
-        cursor.execute(f'INSERT INTO "{model._meta.db_table}" ({names}) SELECT {values} {source}')
+        cursor.execute(f"{insert_select_sql(apps.get_model(model_label), expressions)} {source}")
         return cursor.rowcount

@@ -134,3 +134,24 @@ def test_social_worker_scores_zrm_gp_sees_radar_and_coach_answers_questionnaire(
     questionnaire.get_by_role("button", name="Mijn antwoorden versturen").click()
     assert "zonder uw naam" in coach.locator(".messages").inner_text()
     coach.context.close()
+
+
+def test_admin_reads_every_project_and_the_hub_on_the_overview(page, demo_data):
+    from evaluations.indicators import indicators, project_referrals
+    from evaluations.models import ImprovementProject
+
+    login(page, "beheerder")
+    page.get_by_role("link", name="Verbetering").click()
+    table = page.get_by_test_id("projects")
+    table.wait_for()
+    rows = table.get_by_test_id("project-row")
+    assert rows.count() == ImprovementProject.objects.count() >= 1
+    project = ImprovementProject.objects.order_by("-starts_on", "name").first()
+    expected = indicators(project_referrals(project, start=project.starts_on, end=project.ends_on))
+    first = rows.first
+    assert project.name in first.inner_text()
+    assert first.get_by_test_id("sent").inner_text() == str(expected["sent"])
+    assert "Cyclus" in first.inner_text()
+    assert "Alle verwijzingen in de hub sinds" in page.get_by_test_id("hub-row").inner_text()
+    first.get_by_role("link", name=project.name).click()
+    page.wait_for_url(re.compile(rf"/evaluations/{project.pk}/"))

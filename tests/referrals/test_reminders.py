@@ -6,12 +6,13 @@ from datetime import datetime, timedelta
 import pytest
 from django.core import mail
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
 from collab_hub.notifications.models import EmailState, Notification
 from collab_hub.notifications.tasks import run_sweep
-from referrals.models import Reminder, ReminderRule, Status
+from referrals.models import JointConsultation, Referral, Reminder, ReminderRule, Status
 from referrals.reminders import sweep
 from tests.referrals.conftest import make_referral
 
@@ -237,3 +238,100 @@ def test_redis_down_while_sending_then_the_reminder_is_still_delivered(client, l
         m for m in mail.outbox if m.to == [loop["contact"].email] and referral.reference in m.subject
     ]
     assert len(to_contact) == 1
+
+
+@pytest.mark.django_db
+def test_a_joint_consultation_soon_reminds_each_participant_once(loop):
+    referral = make_referral(
+        loop,
+        status=Status.ACCEPTED,
+        accepted_at=at("2026-11-09"),
+        first_contact_by=timezone.localdate(at("2026-11-20")),
+    )
+    consultation = JointConsultation.objects.create(
+        referral=referral, scheduled_at=at("2026-11-12", 14), location="Praktijk De Linde"
+    )
+    consultation.participants.set([loop["gp"], loop["contact"]])
+    assert sweep(at("2026-11-09")) == 0  # three days ahead: not yet
+    assert sweep(at("2026-11-10")) == 1
+    assert sweep(at("2026-11-10", 15)) == 0
+    told = Notification.objects.filter(kind="referral.consultation_soon")
+    assert sorted(told.values_list("recipient", flat=True)) == sorted([loop["gp"].pk, loop["contact"].pk])
+    assert all(n.link == f"/referrals/{referral.pk}/" and n.reference == referral.reference for n in told)
+
+
+@pytest.mark.django_db
+def test_the_sweep_takes_the_same_queries_for_one_due_referral_as_for_two_hundred(loop):
+    def due_sweep_queries(n: int) -> int:
+        Reminder.objects.all().delete()
+        Notification.objects.all().delete()
+        for _ in range(n):
+            make_referral(loop, sent_at=at("2026-11-02"))
+        with CaptureQueriesContext(connection) as queries:
+            # Both not-accepted steps are due for every referral; the reminders were deleted, so full.
+            created = sweep(at("2026-11-20"), full=True)
+        assert created == 2 * Referral.objects.count()
+        return len(queries)
+
+    one = due_sweep_queries(1)
+    # 1 + 199 more: every referral so far is due again after the reminders were cleared.
+    assert due_sweep_queries(199) == one
+    assert Notification.objects.filter(recipient=loop["contact"]).count() == 200
+    assert Notification.objects.filter(recipient=loop["deputy"]).count() == 200
+
+
+@pytest.mark.django_db(transaction=True)  # each step commits, as in production: transaction ids differ
+def test_later_sweeps_of_a_day_look_only_at_changed_referrals_and_miss_nothing(loop):
+    first = make_referral(loop, sent_at=at("2026-11-16"))  # Monday: the receiver's step is due on Wednesday
+    receiver_rule = rule("not_accepted", 2, "receiver")
+    assert sweep(at("2026-11-18", 9)) == 1  # the day's first sweep looks at everything
+    # The same day: a referral imported with an old sending date is new, so the next sweep sees it.
+    second = make_referral(loop, sent_at=at("2026-11-10"))
+    assert sweep(at("2026-11-18", 10)) == 2  # its receiver reminder and its escalation
+    assert second.reminders.count() == 2
+    # A forward gives a referral a new accept-by date: a new occurrence, found the same day.
+    Referral.objects.filter(pk=first.pk).update(accept_by=timezone.localdate(at("2026-11-20")))
+    assert sweep(at("2026-11-18", 11)) == 1
+    assert first.reminders.filter(rule=receiver_rule).count() == 2
+    # A reminder deleted by hand is not looked for again that day (nothing changed on the referral),
+    # but the next day's first sweep, or a full sweep, restores it.
+    Reminder.objects.filter(referral=second, rule=receiver_rule).delete()
+    assert sweep(at("2026-11-18", 12)) == 0
+    assert sweep(at("2026-11-18", 12), full=True) == 1
+
+
+@pytest.mark.django_db
+def test_a_rule_changed_during_the_day_is_swept_in_full(loop):
+    make_referral(loop, sent_at=at("2026-11-16"))
+    assert sweep(at("2026-11-17", 9)) == 0  # one working day: not due after two
+    receiver_rule = rule("not_accepted", 2, "receiver")
+    receiver_rule.days = 1
+    receiver_rule.save(update_fields=["days"])
+    assert sweep(at("2026-11-17", 10)) == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_change_committed_while_a_sweep_runs_is_found_by_the_next_sweep(loop):
+    """The change's transaction began before the sweep and committed after it: the sweep could not see
+    it, and the next sweep that day must still look at it."""
+    from django.db import transaction
+
+    assert sweep(at("2026-11-18", 9)) == 0  # the day's full sweep: nothing due yet
+    changed, release = threading.Event(), threading.Event()
+
+    def slow_change():
+        try:
+            with transaction.atomic():
+                make_referral(loop, sent_at=at("2026-11-10"))
+                changed.set()
+                release.wait(timeout=30)
+        finally:
+            connection.close()
+
+    writer = threading.Thread(target=slow_change)
+    writer.start()
+    assert changed.wait(timeout=30)
+    assert sweep(at("2026-11-18", 10)) == 0  # the new referral is not committed yet
+    release.set()
+    writer.join(timeout=30)
+    assert sweep(at("2026-11-18", 11)) == 2  # found: the receiver's reminder and the escalation

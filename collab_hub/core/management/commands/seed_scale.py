@@ -1,13 +1,16 @@
 """`manage.py seed_scale --referrals N [--seed S]`: the benchmark data set (see bench/README.md)."""
 
 import io
+from datetime import timedelta
 
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
+from django.utils import timezone
 
 from collab_hub.core.scale import assert_bench_database, insert_select
+from collab_hub.core.workdays import due_cutoff
 
 SCALE_PREFIX = "S"  # references of scale referrals: S0000000001 …
 
@@ -44,8 +47,23 @@ class Command(BaseCommand):
         with transaction.atomic():
             self._load(referrals, seed)
         with connection.cursor() as cursor:
-            cursor.execute("ANALYZE")
+            # VACUUM as well: index-only scans need the visibility map a fresh bulk load lacks.
+            cursor.execute("VACUUM ANALYZE")
         self.stdout.write(f"Loaded {referrals} referrals into {name}.")
+
+    @staticmethod
+    def _not_accepted_steps() -> tuple[int, int]:
+        """Working days of the first not-accepted reminder and of the escalation after it."""
+        from referrals.models import ReminderRule
+
+        days = sorted(
+            ReminderRule.objects.filter(
+                active=True, pathway=None, trigger=ReminderRule.Trigger.NOT_ACCEPTED
+            ).values_list("days", flat=True)
+        )
+        if len(days) < 2:
+            raise CommandError("The benchmark needs the two default not-accepted reminder rules.")
+        return days[0], days[1]
 
     def _load(self, n: int, seed: int) -> None:
         from referrals.models import Pathway
@@ -90,13 +108,21 @@ class Command(BaseCommand):
             },
             f"FROM generate_series(1, {patients}) AS i",
         )
-        # Statuses by i % 10: 0 requested and overdue (due for a reminder: 10 %), 9 requested today,
-        # 8 accepted, 1–7 in progress with feedback due later. All open: the sweep's worst case.
+        # Statuses by i % 10, all open (the sweep's worst case): 0 requested and waiting past the first
+        # not-accepted step but not yet the escalation (exactly one reminder due: 10 %); 9 requested
+        # today; 8 accepted today; 1–7 in progress with feedback due later. The due window comes from
+        # the working-day calendar, so the share due is exact whatever weekday the bench runs on.
+        today = timezone.localdate()
+        first_step, escalation = self._not_accepted_steps()
+        latest_due = due_cutoff(today, first_step)
+        earliest_due = due_cutoff(today, escalation) + timedelta(days=1)
+        window = (latest_due - earliest_due).days + 1
         receiver_array = "ARRAY[" + ",".join(map(str, receivers)) + "]"
         pathway_array = "ARRAY[" + ",".join(map(str, pathways)) + "]"
         sent = (
-            "CASE WHEN i % 10 = 0 THEN now() - ((10 + i % 20) || ' days')::interval "
-            "WHEN i % 10 = 9 THEN now() - interval '1 hour' "
+            f"CASE WHEN i % 10 = 0 THEN (DATE '{earliest_due.isoformat()}' + (i / 10) % {window}) "
+            "+ time '09:00' + ((i % 480) || ' minutes')::interval "
+            "WHEN i % 10 IN (8, 9) THEN now() - interval '1 hour' "
             "ELSE now() - ((30 + i % 700) || ' days')::interval END"
         )
         insert_select(
@@ -121,9 +147,13 @@ class Command(BaseCommand):
                 "decline_note": "''",
                 "created_at": f"{sent}",
                 "sent_at": f"{sent}",
-                "accepted_at": f"CASE WHEN i % 10 IN (0, 9) THEN NULL ELSE ({sent}) + interval '1 day' END",
+                "accepted_at": (
+                    "CASE WHEN i % 10 IN (0, 9) THEN NULL "
+                    "WHEN i % 10 = 8 THEN now() - interval '30 minutes' "
+                    f"ELSE ({sent}) + interval '1 day' END"
+                ),
                 "first_contact_at": f"CASE WHEN i % 10 BETWEEN 1 AND 7 THEN ({sent}) + interval '3 days' END",
-                "accept_by": f"CASE WHEN i % 10 = 9 THEN CURRENT_DATE + 2 ELSE (({sent})::date + 2) END",
+                "accept_by": f"(({sent})::date + 2)",
                 "first_contact_by": "CURRENT_DATE + 30",
                 "feedback_by": "CURRENT_DATE + 30",
             },
@@ -168,4 +198,21 @@ class Command(BaseCommand):
                 "actor_id": "r.receiver_id",
             },
             scale + " AND r.first_contact_at IS NOT NULL",
+        )
+        # The reminders of earlier feedback periods of the referrals in progress, as the sweep would have
+        # made them: the reminder table holds history the second sweep must not be confused by.
+        from referrals.models import ReminderRule
+
+        feedback_rule = ReminderRule.objects.filter(
+            trigger=ReminderRule.Trigger.FEEDBACK_DUE, pathway=None
+        ).first()
+        insert_select(
+            "referrals.Reminder",
+            {
+                "referral_id": "r.id",
+                "rule_id": str(feedback_rule.pk),
+                "occurrence": "((r.sent_at)::date + 42)::text",
+                "created_at": "r.sent_at + interval '42 days'",
+            },
+            scale + " AND r.status = 'in-progress' AND r.sent_at < now() - interval '50 days'",
         )

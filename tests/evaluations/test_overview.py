@@ -1,0 +1,49 @@
+"""The overview of all projects: figures from the referral tally, equal to the dashboard's indicators."""
+
+from datetime import date
+
+import pytest
+from django.urls import reverse
+
+from evaluations.indicators import indicators, project_referrals
+from evaluations.models import ImprovementProject
+from evaluations.selectors import projects_overview
+from tests.evaluations.test_dashboard import bulk_referrals
+from tests.factories import ProfessionalFactory, TeamFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_overview_agrees_with_the_indicators_of_each_project(loop, project):
+    other_team = TeamFactory(name="Welzijn Noord")
+    bulk_referrals(loop, 60)
+    bulk_referrals(loop, 25, team=other_team)  # outside the project's team: not in its figures
+    everything = ImprovementProject.objects.create(
+        name="Hele wijk",
+        aim="Alles",
+        lead=project.lead,
+        starts_on=date(2026, 1, 1),
+        ends_on=date(2026, 12, 31),
+    )
+    admin = ProfessionalFactory(is_staff=True)
+    rows = {row["project"].pk: row for row in projects_overview(user=admin)["rows"]}
+    for p in (project, everything):
+        expected = indicators(project_referrals(p, start=p.starts_on, end=p.ends_on))
+        assert rows[p.pk]["sent"] == expected["sent"]
+        assert rows[p.pk]["acceptance_rate"] == expected["acceptance_rate"]
+        assert rows[p.pk]["declined_share"] == expected["declined_share"]
+        assert rows[p.pk]["reminders_per_referral"] == expected["reminders_per_referral"]
+    assert rows[project.pk]["sent"] == 60 and rows[everything.pk]["sent"] == 85
+    assert rows[project.pk]["cycle"] == 2
+
+
+def test_small_groups_show_nothing_and_outsiders_see_no_project(client, loop, project):
+    bulk_referrals(loop, 3)
+    client.force_login(project.lead)
+    html = client.get(reverse("evaluations:projects")).content.decode()
+    assert "Gezond Oost" in html
+    row = html.split('data-testid="project-row"', 1)[1].split("</tr>", 1)[0]
+    assert row.count("&lt;5") == 5  # sent and every share
+    client.force_login(loop["outsider"])
+    html = client.get(reverse("evaluations:projects")).content.decode()
+    assert "Gezond Oost" not in html and 'data-testid="projects"' not in html

@@ -1,0 +1,74 @@
+"""The referral tally the database keeps in step: after every kind of write it equals a recount."""
+
+from datetime import datetime, timedelta
+
+import pytest
+from django.utils import timezone
+
+from referrals import services
+from referrals.models import Referral, ReferralTally, Reminder, Status
+from referrals.reminders import sweep
+from referrals.tally import differences
+from tests.referrals.conftest import make_referral, req
+from tests.referrals.test_services import send
+
+COLUMNS = ("sent", "accepted", "declined", "completed", "reminders")
+
+
+def totals() -> dict:
+    return {c: sum(ReferralTally.objects.values_list(c, flat=True)) for c in COLUMNS}
+
+
+@pytest.mark.django_db
+def test_the_tally_follows_sending_accepting_declining_closing_reminders_and_errors(loop):
+    assert totals() == dict.fromkeys(COLUMNS, 0)
+    first = send(loop)
+    second = send(loop)
+    contact = req(loop["contact"])
+    services.referral_accept(request=contact, referral=first)
+    services.referral_decline(request=contact, referral=second, reason="no_capacity", note="Wachtlijst vol")
+    assert differences() == []
+    assert totals() == {"sent": 2, "accepted": 1, "declined": 1, "completed": 0, "reminders": 0}
+
+    services.referral_first_contact(
+        request=contact,
+        referral=first,
+        contact_date=timezone.localdate(),
+        contact_method="phone",
+        text="Gebeld",
+    )
+    services.referral_complete(request=contact, referral=first, outcome="goals_met", text="Geregeld")
+    assert totals()["completed"] == 1
+
+    # Reminders count at their referral's key; a referral sent on another day gets its own row.
+    old = make_referral(loop, sent_at=timezone.now() - timedelta(days=20))
+    assert sweep(timezone.now()) >= 1
+    assert totals()["reminders"] == Reminder.objects.count() > 0
+    assert ReferralTally.objects.filter(day=timezone.localdate(old.sent_at), sent=1).exists()
+    assert differences() == []
+
+    # Entered in error: the referral and its reminders leave the tally, as they leave the indicators.
+    services.referral_mark_entered_in_error(request=req(loop["gp"]), referral=old, note="Verkeerde patiënt")
+    assert totals()["sent"] == 2 and totals()["reminders"] == 0
+    assert differences() == []
+
+    # Bulk writes (one statement for many rows) and moving a referral to another day and pathway.
+    Referral.objects.filter(pk=first.pk).update(
+        sent_at=first.sent_at - timedelta(days=40), pathway=loop["pathways"]["welzijn-op-recept"]
+    )
+    Referral.objects.filter(status=Status.REJECTED).update(status=Status.CANCELLED)
+    assert differences() == []
+    draft_like = make_referral(loop)  # written directly, without events, so it may be deleted
+    assert totals()["sent"] == 3
+    Reminder.objects.all().delete()
+    Referral.objects.filter(pk=draft_like.pk).delete()
+    assert differences() == []
+    assert totals()["sent"] == 2
+
+
+@pytest.mark.django_db
+def test_a_referral_counts_in_its_day_of_sending_in_the_hubs_time_zone(loop):
+    # 23:30 in Amsterdam on 3 November is 22:30 UTC: it counts on the 3rd.
+    late = timezone.make_aware(datetime(2026, 11, 3, 23, 30))
+    make_referral(loop, sent_at=late)
+    assert list(ReferralTally.objects.values_list("day", flat=True)) == [late.date()]
