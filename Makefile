@@ -8,7 +8,7 @@ MANAGE := $(PY) manage.py
 -include .env
 export
 
-.PHONY: run test setup prepare check lint pytest browser-deps system-deps services database clean-venv bench
+.PHONY: run test setup prepare check lint pytest browser-deps bench-deps system-deps services database clean-venv bench
 
 run: prepare
 	$(MANAGE) seed_demo
@@ -18,7 +18,7 @@ run: prepare
 	@echo ""
 	$(VENV)/bin/honcho start -f Procfile
 
-test: prepare browser-deps check pytest
+test: prepare browser-deps bench-deps check pytest
 
 .env:
 	cp .env.example .env
@@ -34,6 +34,10 @@ system-deps:
 
 browser-deps:
 	@test -x /usr/bin/chromium || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
+
+# B8 loads gunicorn with Debian's wrk (the tiny-N harness run in `make test` uses it too).
+bench-deps:
+	@command -v wrk >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk; }
 
 services:
 	bash scripts/ensure_services.sh
@@ -56,7 +60,7 @@ pytest:
 
 # Benchmarks at BENCH_N referrals (default 1,000,000) in their own database; see bench/README.md.
 BENCH_N ?= 1000000
-bench: prepare
+bench: prepare bench-deps
 	bash scripts/bench.sh $(BENCH_N)
 
 clean-venv:

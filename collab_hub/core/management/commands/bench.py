@@ -66,6 +66,20 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--repeats", type=int, default=15)
         parser.add_argument("--out", default=str(Path(settings.BASE_DIR) / "bench" / "results.json"))
+        parser.add_argument(
+            "--query-counts-only", action="store_true", help="Write B3's query counts to --out and stop."
+        )
+        parser.add_argument("--compare-counts", help="B3: the --query-counts-only output of a smaller N.")
+        parser.add_argument("--load-seconds", type=int, default=10, help="B8: seconds per wrk run")
+        parser.add_argument("--load-repeats", type=int, default=3, help="B8: alternating runs per page")
+        parser.add_argument(
+            "--web-first", type=int, default=100, help="B9: inbox requests before the first reading"
+        )
+        parser.add_argument("--web-requests", type=int, default=10_000, help="B9: inbox requests in all")
+        parser.add_argument(
+            "--worker-first", type=int, default=1_000, help="B9: e-mails before the first reading"
+        )
+        parser.add_argument("--worker-emails", type=int, default=100_000, help="B9: e-mails delivered in all")
 
     def handle(self, *args, repeats: int, out: str, **options):
         try:
@@ -91,10 +105,9 @@ class Command(BaseCommand):
             Patient.objects.filter(pseudonym="B-00000001").first()
             or Patient.objects.filter(referrals__isnull=False).first()
         )
-        quiet_patient = (
-            Patient.objects.filter(practice=busy_patient.practice, referrals__isnull=True).first()
-            or busy_patient
-        )
+        # A scale patient like the busy one with a few referrals (a page without any skips its
+        # prefetches, which says nothing about growth with rows).
+        quiet_patient = Patient.objects.filter(pseudonym="B-00000002").first() or busy_patient
         project = ImprovementProject.objects.order_by("pk").first()
         ping = "/ping/"
         results = []
@@ -112,6 +125,11 @@ class Command(BaseCommand):
                 }
             )
 
+        if options["query_counts_only"]:
+            counts = self._query_counts(users, receiver, busy_patient, quiet_patient, project)
+            Path(out).write_text(json.dumps({"n": n, "counts": counts}, indent=2))
+            self.stdout.write(f"B3 query counts at N = {n} written to {out}")
+            return
         as_receiver, as_gp = verified_client(receiver), verified_client(gp)
         inbox = "/referrals/?box=received"
         t_inbox, t_ping = alternate(get_ok(as_receiver, inbox), get_ok(as_receiver, ping), repeats)
@@ -139,26 +157,24 @@ class Command(BaseCommand):
             trivial_s=t_ping,
         )
 
-        counts = {}
-        for name, client, url in (
-            ("inbox (busy receiver)", as_receiver, inbox),
-            ("inbox (quiet receiver)", verified_client(users["welzijnscoach"]), inbox),
-            ("patient page (busy)", as_gp, patient_page),
-            ("patient page (quiet)", as_gp, f"/patients/{quiet_patient.pk}/"),
-            ("notifications", as_receiver, "/notifications/"),
-            ("who's who", as_gp, "/people/"),
-            ("social map", as_gp, "/social-map/"),
-            ("project dashboard", verified_client(project.lead), f"/evaluations/{project.pk}/"),
-            ("projects overview", verified_client(project.lead), "/evaluations/"),
-        ):
-            with CaptureQueriesContext(connection) as queries:
-                get_ok(client, url)()
-            counts[name] = len(queries.captured_queries)
+        counts = self._query_counts(users, receiver, busy_patient, quiet_patient, project)
         same = (
             counts["inbox (busy receiver)"] == counts["inbox (quiet receiver)"]
             and counts["patient page (busy)"] == counts["patient page (quiet)"]
         )
-        record("B3", "query counts, busy vs quiet", counts, "identical", same)
+        reference = {}
+        if options["compare_counts"]:
+            reference = json.loads(Path(options["compare_counts"]).read_text())
+            same = same and reference["counts"] == counts
+        record(
+            "B3",
+            "query counts: busy vs quiet, and this N vs a small N",
+            counts,
+            "identical",
+            same,
+            small_n=reference.get("n"),
+            small_counts=reference.get("counts"),
+        )
 
         dashboard = f"/evaluations/{project.pk}/"
         t_dash, t_count = alternate(
@@ -207,8 +223,7 @@ class Command(BaseCommand):
         )
         results[-1]["pass"] = all(results[-1]["value"].values())
         self._sweeps(record)
-        record("B8", "inbox rps ÷ trivial rps under gunicorn", None, "≥ 1/15", None, note="not built yet")
-        record("B9", "memory growth of web and worker", None, "≤ 1.2×", None, note="not built yet")
+        self._servers(record, receiver, options)
 
         Path(out).parent.mkdir(parents=True, exist_ok=True)
         Path(out).write_text(
@@ -219,6 +234,66 @@ class Command(BaseCommand):
             value = r["value"] if not isinstance(r["value"], dict) else "see json"
             self.stdout.write(f"{r['id']:4} {value!s:>10} {r['target']:>8} {r['pass']!s:>5}  {r['what']}")
         self.stdout.write(f"Written to {out}")
+
+    def _servers(self, record, receiver, options) -> None:
+        """B8 and B9 against the production commands (gunicorn, Celery worker) in their own processes."""
+        from collab_hub.core import bench_server
+
+        load = bench_server.throughput(
+            user=receiver, duration=options["load_seconds"], repeats=options["load_repeats"], connections=8
+        )
+        record(
+            "B8",
+            "inbox rps ÷ trivial rps under gunicorn (wrk, 8 connections); p95 ratio alongside",
+            round(load["rps_ratio"], 4),
+            "≥ 1/15",
+            load["rps_ratio"] >= 1 / 15,
+            **load,
+        )
+        web = bench_server.web_memory(
+            user=receiver, first=options["web_first"], total=options["web_requests"]
+        )
+        worker = bench_server.worker_memory(
+            recipient=receiver, first=options["worker_first"], total=options["worker_emails"]
+        )
+        ratio = max(web["ratio"], worker["ratio"])
+        record(
+            "B9",
+            "peak RSS: web worker after all ÷ after the first requests; Celery worker the same for e-mails",
+            round(ratio, 3),
+            "≤ 1.2× each",
+            web["ratio"] <= 1.2 and worker["ratio"] <= 1.2,
+            web=web,
+            worker=worker,
+        )
+
+    def _query_counts(self, users, receiver, busy_patient, quiet_patient, project) -> dict:
+        """Queries per page; the dashboard both on a cold cache (first view after a change) and warm."""
+        from django.core.cache import cache
+
+        as_receiver, as_gp, as_lead = (
+            verified_client(u) for u in (receiver, users["huisarts"], project.lead)
+        )
+        dashboard = f"/evaluations/{project.pk}/"
+        counts = {}
+        for name, client, url in (
+            ("inbox (busy receiver)", as_receiver, "/referrals/?box=received"),
+            ("inbox (quiet receiver)", verified_client(users["welzijnscoach"]), "/referrals/?box=received"),
+            ("patient page (busy)", as_gp, f"/patients/{busy_patient.pk}/"),
+            ("patient page (quiet)", as_gp, f"/patients/{quiet_patient.pk}/"),
+            ("notifications", as_receiver, "/notifications/"),
+            ("who's who", as_gp, "/people/"),
+            ("social map", as_gp, "/social-map/"),
+            ("project dashboard (cold)", as_lead, dashboard),
+            ("project dashboard (warm)", as_lead, dashboard),
+            ("projects overview", as_lead, "/evaluations/"),
+        ):
+            if name == "project dashboard (cold)":
+                cache.clear()
+            with CaptureQueriesContext(connection) as queries:
+                get_ok(client, url)()
+            counts[name] = len(queries.captured_queries)
+        return counts
 
     def _spot_checks(self, client, inbox, receiver, project) -> dict:
         """What the pages say, against SQL written independently of the selectors."""
