@@ -47,13 +47,25 @@ class Days(Func):
     output_field = FloatField()
 
 
+def referral_scope(project) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """The ids of the teams and pathways whose referrals count (empty: all), read once per project
+    instance: a dashboard builds many querysets over the same scope."""
+    scope = getattr(project, "_referral_scope", None)
+    if scope is None:
+        scope = (
+            tuple(project.teams.order_by("pk").values_list("pk", flat=True)),
+            tuple(project.pathways.order_by("pk").values_list("pk", flat=True)),
+        )
+        project._referral_scope = scope
+    return scope
+
+
 def project_referrals(project, *, start: date, end: date) -> QuerySet[Referral]:
     # Bounds on the timestamp itself (not on its date) so the index on sent_at can be used.
     qs = Referral.objects.exclude(status=Status.ENTERED_IN_ERROR).filter(
         sent_at__gte=day_start(start), sent_at__lt=day_start(end + timedelta(days=1))
     )
-    team_ids = list(project.teams.values_list("pk", flat=True))
-    pathway_ids = list(project.pathways.values_list("pk", flat=True))
+    team_ids, pathway_ids = referral_scope(project)
     if team_ids:
         qs = qs.filter(receiving_team_id__in=team_ids)
     if pathway_ids:

@@ -23,6 +23,7 @@ from .indicators import (
     indicators_per_team,
     project_referrals,
     project_series,
+    referral_scope,
     sent_per_pathway,
     shown,
     suppress,
@@ -149,8 +150,7 @@ def referral_aggregates(*, project: ImprovementProject, cycles: list[Cycle], cur
         project.pk,
         project.starts_on,
         project.ends_on,
-        tuple(project.teams.order_by("pk").values_list("pk", flat=True)),
-        tuple(project.pathways.order_by("pk").values_list("pk", flat=True)),
+        *referral_scope(project),
         tuple((c.number, c.starts_on, c.ends_on) for c in cycles),
         current.number if current else None,
     )

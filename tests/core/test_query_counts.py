@@ -41,7 +41,7 @@ PINNED = {
     "notifications": 11,
     "who's who": 14,
     "social map": 13,
-    "project dashboard": 33,
+    "project dashboard": 25,
     "projects overview (admin)": 12,
     "projects overview (project lead)": 13,
 }
