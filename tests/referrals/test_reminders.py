@@ -293,11 +293,17 @@ def test_later_sweeps_of_a_day_look_only_at_changed_referrals_and_miss_nothing(l
     Referral.objects.filter(pk=first.pk).update(accept_by=timezone.localdate(at("2026-11-20")))
     assert sweep(at("2026-11-18", 11)) == 1
     assert first.reminders.filter(rule=receiver_rule).count() == 2
-    # A reminder deleted by hand is not looked for again that day (nothing changed on the referral),
-    # but the next day's first sweep, or a full sweep, restores it.
+    # Later sweeps of the day select only referrals changed since (a transaction running anywhere in
+    # the cluster keeps them in the selection longer, which is safe); a full sweep selects all.
+    with CaptureQueriesContext(connection) as later:
+        sweep(at("2026-11-18", 12))
+    with CaptureQueriesContext(connection) as full:
+        sweep(at("2026-11-18", 12), full=True)
+    assert sum("changed_xid" in q["sql"] for q in later.captured_queries) == 5  # all but the consultations
+    assert not any("changed_xid" in q["sql"] for q in full.captured_queries)
+    # A reminder deleted by hand is restored by a full sweep (or the next day's first sweep).
     Reminder.objects.filter(referral=second, rule=receiver_rule).delete()
-    assert sweep(at("2026-11-18", 12)) == 0
-    assert sweep(at("2026-11-18", 12), full=True) == 1
+    assert sweep(at("2026-11-18", 13), full=True) == 1
 
 
 @pytest.mark.django_db
@@ -335,3 +341,19 @@ def test_a_change_committed_while_a_sweep_runs_is_found_by_the_next_sweep(loop):
     release.set()
     writer.join(timeout=30)
     assert sweep(at("2026-11-18", 11)) == 2  # found: the receiver's reminder and the escalation
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_full_sweep_command_restores_a_reminder_deleted_by_hand(loop):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    make_referral(loop, sent_at=timezone.now() - timedelta(days=20))
+    call_command("sweep_referral_reminders", stdout=StringIO())
+    created = Reminder.objects.count()
+    assert created == 2
+    Reminder.objects.all().delete()
+    out = StringIO()
+    call_command("sweep_referral_reminders", "--full", stdout=out)
+    assert Reminder.objects.count() == created and "created: 2" in out.getvalue()
