@@ -124,6 +124,7 @@ class Command(BaseCommand):
                     **reference,
                 }
             )
+            self._write(out, results)  # what was measured so far survives a later failure
 
         if options["query_counts_only"]:
             counts = self._query_counts(users, receiver, busy_patient, quiet_patient, project)
@@ -223,17 +224,24 @@ class Command(BaseCommand):
         )
         results[-1]["pass"] = all(results[-1]["value"].values())
         self._sweeps(record)
+        # The rolled-back sweep cleared the visibility map again; the servers get autovacuum's state too.
+        with connection.cursor() as cursor:
+            cursor.execute("VACUUM ANALYZE")
         self._servers(record, receiver, options)
 
-        Path(out).parent.mkdir(parents=True, exist_ok=True)
-        Path(out).write_text(
-            json.dumps({"measured_at": timezone.now().isoformat(), "results": results}, indent=2, default=str)
-        )
+        self._write(out, results)
         self.stdout.write(f"{'id':4} {'value':>10} {'target':>8} {'pass':>5}  what")
         for r in results:
             value = r["value"] if not isinstance(r["value"], dict) else "see json"
             self.stdout.write(f"{r['id']:4} {value!s:>10} {r['target']:>8} {r['pass']!s:>5}  {r['what']}")
         self.stdout.write(f"Written to {out}")
+
+    @staticmethod
+    def _write(out: str, results: list[dict]) -> None:
+        Path(out).parent.mkdir(parents=True, exist_ok=True)
+        Path(out).write_text(
+            json.dumps({"measured_at": timezone.now().isoformat(), "results": results}, indent=2, default=str)
+        )
 
     def _servers(self, record, receiver, options) -> None:
         """B8 and B9 against the production commands (gunicorn, Celery worker) in their own processes."""
