@@ -565,3 +565,25 @@ class ReferralTally(models.Model):
 
     def __str__(self) -> str:
         return f"{self.day} {self.receiving_team_id}/{self.pathway_id}: {self.sent}"
+
+
+class InboxTally(models.Model):
+    """How many referrals each receiver has per team and status, kept in step with the referral table
+    by database triggers (see referrals/inbox_tally.py). Never written by the application."""
+
+    receiver = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+    receiving_team = models.ForeignKey(
+        Team, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+    status = models.CharField(max_length=20, choices=Status.choices)
+    n = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["receiver", "receiving_team", "status"], name="inboxtally_key")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.receiver_id}/{self.receiving_team_id}/{self.status}: {self.n}"

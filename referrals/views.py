@@ -49,11 +49,20 @@ def inbox(request):
         referrals = selectors.received_for(user=request.user, scope=request.GET.get("scope", "me"))
         filters = selectors.received_filters(today)
     chosen = request.GET.get("filter", "")
+    statuses = None  # the statuses the list is limited to, when only statuses limit it
     if chosen in filters:
         referrals = referrals.filter(filters[chosen])
+        statuses = selectors.STATUS_FILTERS.get(chosen, False)
     elif request.GET.get("status") in Status.values:
         referrals = referrals.filter(status=request.GET["status"])
-    page = Paginator(referrals, PAGE_SIZE).get_page(request.GET.get("page"))
+        statuses = [request.GET["status"]]
+    paginator = Paginator(referrals, PAGE_SIZE)
+    if box == "received" and statuses is not False:
+        # The database keeps these totals; counting a busy receiver's list per request would not scale.
+        paginator.count = selectors.received_total(
+            user=request.user, scope=request.GET.get("scope", "me"), statuses=statuses
+        )
+    page = paginator.get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     context = {

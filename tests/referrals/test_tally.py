@@ -3,6 +3,7 @@
 from datetime import datetime, timedelta
 
 import pytest
+from django.urls import reverse
 from django.utils import timezone
 
 from referrals import services
@@ -72,3 +73,32 @@ def test_a_referral_counts_in_its_day_of_sending_in_the_hubs_time_zone(loop):
     late = timezone.make_aware(datetime(2026, 11, 3, 23, 30))
     make_referral(loop, sent_at=late)
     assert list(ReferralTally.objects.values_list("day", flat=True)) == [late.date()]
+
+
+def test_inbox_totals_follow_every_change_and_match_the_lists(client, loop):
+    from referrals import inbox_tally
+    from referrals.selectors import received_for, received_total
+
+    first, second = send(loop), send(loop)
+    make_referral(loop, status=Status.IN_PROGRESS)
+    contact = req(loop["contact"])
+    services.referral_accept(request=contact, referral=first)
+    services.referral_forward(request=contact, referral=second, to_user=loop["deputy"], note="Vakantie")
+    Referral.objects.filter(status=Status.IN_PROGRESS).update(status=Status.ON_HOLD)
+    assert inbox_tally.differences() == []
+    for user in (loop["contact"], loop["deputy"], loop["coordinator"]):
+        for scope in ("me", "team"):
+            lists = received_for(user=user, scope=scope)
+            assert received_total(user=user, scope=scope) == lists.count()
+            assert received_total(user=user, scope=scope, statuses=[Status.REQUESTED]) == (
+                lists.filter(status=Status.REQUESTED).count()
+            )
+    assert received_total(user=loop["deputy"]) == 1
+    # The page says what the list holds, with and without a filter.
+    client.force_login(loop["contact"])
+    for query in ("", "&filter=new", "&filter=open", "&filter=overdue", "&status=accepted"):
+        html = client.get(reverse("referrals:inbox") + "?box=received" + query).content.decode()
+        shown = html.count('data-testid="referral-row"')
+        assert f">{shown} verwijzing" in html.replace("\n", "")
+    Referral.objects.filter(pk=make_referral(loop).pk).delete()
+    assert inbox_tally.differences() == []
