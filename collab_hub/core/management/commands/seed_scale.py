@@ -36,9 +36,12 @@ class Command(BaseCommand):
         if referrals < 20:
             raise CommandError("Use at least 20 referrals.")
         existing = scale_referrals()
-        if existing == referrals:
+        if existing == referrals and self._loaded_today():
             self.stdout.write(f"{name} already holds {referrals} scale referrals; nothing to do.")
             return
+        if existing == referrals:
+            # Due dates are relative to the day of loading: on a later day more than 10 % would be due.
+            raise CommandError(f"{name} was loaded on an earlier day; drop and recreate it.")
         if existing:
             raise CommandError(
                 f"{name} holds {existing} scale referrals; drop and recreate it for {referrals}."
@@ -50,6 +53,15 @@ class Command(BaseCommand):
             # VACUUM as well: index-only scans need the visibility map a fresh bulk load lacks.
             cursor.execute("VACUUM ANALYZE")
         self.stdout.write(f"Loaded {referrals} referrals into {name}.")
+
+    @staticmethod
+    def _loaded_today() -> bool:
+        from django.db.models import Max
+
+        from patients.models import Patient
+
+        loaded = Patient.objects.filter(pseudonym__startswith="B-").aggregate(t=Max("created_at"))["t"]
+        return loaded is not None and timezone.localdate(loaded) == timezone.localdate()
 
     @staticmethod
     def _not_accepted_steps() -> tuple[int, int]:
