@@ -17,10 +17,14 @@ def _upsert(select: str) -> str:
     ON CONFLICT ({KEY}) DO UPDATE SET n = {TABLE}.n + EXCLUDED.n;"""
 
 
+MOVED = (
+    "SELECT OLD.receiver_id, OLD.receiving_team_id, OLD.status, -1 AS n "
+    "UNION ALL SELECT NEW.receiver_id, NEW.receiving_team_id, NEW.status, 1 AS n"
+)
 RECOUNT = f"SELECT {KEY}, count(*) AS n FROM referrals_referral GROUP BY {KEY}"
 
 FORWARD = f"""
-CREATE FUNCTION inboxtally_change() RETURNS trigger AS $$
+CREATE OR REPLACE FUNCTION inboxtally_change() RETURNS trigger AS $$
 BEGIN
     IF TG_OP = 'INSERT' THEN
         {_upsert(f"SELECT {KEY}, 1 AS n FROM new_rows")}
@@ -30,10 +34,10 @@ BEGIN
     RETURN NULL;
 END; $$ LANGUAGE plpgsql;
 
-CREATE FUNCTION inboxtally_update() RETURNS trigger AS $$
+-- One upsert ordered by key: two opposite moves at once must not lock the two rows in turn.
+CREATE OR REPLACE FUNCTION inboxtally_update() RETURNS trigger AS $$
 BEGIN
-    {_upsert("SELECT OLD.receiver_id, OLD.receiving_team_id, OLD.status, -1 AS n")}
-    {_upsert("SELECT NEW.receiver_id, NEW.receiving_team_id, NEW.status, 1 AS n")}
+    {_upsert(MOVED)}
     RETURN NULL;
 END; $$ LANGUAGE plpgsql;
 
@@ -70,3 +74,6 @@ def differences() -> list[tuple]:
             (SELECT {KEY}, n FROM {TABLE} WHERE n <> 0 EXCEPT {RECOUNT})
             UNION ALL ({RECOUNT} EXCEPT SELECT {KEY}, n FROM {TABLE})""")
         return cursor.fetchall()
+
+
+FUNCTIONS = FORWARD[: FORWARD.index("CREATE TRIGGER")]

@@ -125,7 +125,7 @@ def _localised_sql(rule: ReminderRule, column: str, params: list) -> str:
     return f"CASE u.language {' '.join(branches)} ELSE format(%s, r.reference, p.name) END"
 
 
-def _recipients_sql(rule: ReminderRule, due_ids: list[int], params: list) -> str:
+def _recipients_sql(rule: ReminderRule, pairs: set[tuple[int, int]], params: list) -> str:
     """(referral_id, occurrence, user_id) for each newly created reminder in `new`."""
     A = ReminderRule.Audience
     if rule.audience in (A.RECEIVER, A.SENDER):
@@ -143,7 +143,7 @@ def _recipients_sql(rule: ReminderRule, due_ids: list[int], params: list) -> str
         )
     # Escalation: the deputy of the named contact, the team coordinators, and the sender is told;
     # never the receiver the escalation is about.
-    practices, teams, deputies = _deputies(due_ids)
+    practices, teams, deputies = _deputies(pairs)
     params.extend([practices, teams, deputies, Membership.Role.COORDINATOR])
     return f"""
         SELECT DISTINCT n.referral_id, n.occurrence, x.user_id
@@ -159,17 +159,9 @@ def _recipients_sql(rule: ReminderRule, due_ids: list[int], params: list) -> str
         WHERE x.user_id IS NOT NULL AND x.user_id IS DISTINCT FROM r.receiver_id"""  # noqa: S608 (names only)
 
 
-def _deputies(due_ids: list[int]) -> tuple[list[int], list[int], list[int]]:
-    """The deputy of the named contact per practice and team among the due referrals: one look-up per
+def _deputies(pairs: set[tuple[int, int]]) -> tuple[list[int], list[int], list[int]]:
+    """The deputy of the named contact per (practice, team) of the due referrals: one look-up per
     pair per sweep, since the answer is the same for all of their referrals."""
-    pairs = list(
-        Referral.objects.filter(
-            pk__in=due_ids, sender_organisation__isnull=False, receiving_team__isnull=False
-        )
-        .order_by()
-        .values_list("sender_organisation", "receiving_team")
-        .distinct()
-    )
     practices = Organisation.objects.in_bulk({p for p, _t in pairs})
     teams = Team.objects.in_bulk({t for _p, t in pairs})
     found: tuple[list[int], list[int], list[int]] = ([], [], [])
@@ -233,15 +225,20 @@ def _sweep_rule(rule: ReminderRule, now, *, full: bool) -> int:
 
 def _create_due(rule: ReminderRule, due) -> int:
     """The reminders and notifications for the (pk, occurrence) rows of `due`, in one statement."""
-    due_ids: list[int] = []
-    if rule.audience == ReminderRule.Audience.ESCALATE:
-        due_ids = list(due.values_list("pk", flat=True))
-        if not due_ids:
-            return 0
     due_sql, due_params = due.query.sql_with_params()
+    pairs: set[tuple[int, int]] = set()
+    if rule.audience == ReminderRule.Audience.ESCALATE:
+        # The deputies depend on practice and team: read the due set once, and remind exactly that set
+        # (a referral that became due in between waits for the next sweep, with its deputy).
+        rows = list(due.values_list("pk", "sender_organisation_id", "receiving_team_id"))
+        if not rows:
+            return 0
+        pairs = {(practice, team) for _pk, practice, team in rows}
+        due_sql = f"SELECT * FROM ({due_sql}) AS d WHERE d.pk = ANY(%s)"  # noqa: S608 (no input)
+        due_params = (*due_params, [pk for pk, _p, _t in rows])
     stamp = timezone.now()
     recipient_params: list = []
-    recipients = _recipients_sql(rule, due_ids, recipient_params)
+    recipients = _recipients_sql(rule, pairs, recipient_params)
     subject_params: list = []
     subject = _localised_sql(rule, "subject", subject_params)
     body_params: list = []

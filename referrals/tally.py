@@ -75,38 +75,44 @@ def trigger_sql(time_zone: str) -> tuple[str, str]:
     inserted += f" WHERE {_counted('n')}"
     deleted = f"SELECT {_contribution('o', time_zone, '-')}, 0 AS reminders FROM old_rows o"
     deleted += f" WHERE {_counted('o')}"
+    old = f"SELECT {_contribution('OLD', time_zone, '-')}, -n_reminders AS reminders WHERE {_counted('OLD')}"
+    new = f"SELECT {_contribution('NEW', time_zone)}, n_reminders AS reminders WHERE {_counted('NEW')}"
+    moved = f"{old} UNION ALL {new}"
     forward = f"""
-CREATE FUNCTION referraltally_referral_insert() RETURNS trigger AS $$
+CREATE OR REPLACE FUNCTION referraltally_referral_insert() RETURNS trigger AS $$
 BEGIN
     {_upsert(inserted)}
     RETURN NULL;
 END; $$ LANGUAGE plpgsql;
 
-CREATE FUNCTION referraltally_referral_delete() RETURNS trigger AS $$
+CREATE OR REPLACE FUNCTION referraltally_referral_delete() RETURNS trigger AS $$
 BEGIN
     {_upsert(deleted)}
     RETURN NULL;
 END; $$ LANGUAGE plpgsql;
 
--- An update moves the row's whole contribution, its reminders included, from the old key to the new.
-CREATE FUNCTION referraltally_referral_update() RETURNS trigger AS $$
+-- An update moves the row's whole contribution, its reminders included, from the old key to the new,
+-- in one upsert ordered by key (two opposite moves at once must not lock the two rows in turn).
+CREATE OR REPLACE FUNCTION referraltally_referral_update() RETURNS trigger AS $$
 DECLARE n_reminders int;
 BEGIN
     SELECT count(*) INTO n_reminders FROM referrals_reminder x WHERE x.referral_id = NEW.id;
-    IF {_counted("OLD")} THEN
-        {_upsert(f"SELECT {_contribution('OLD', time_zone, '-')}, -n_reminders AS reminders")}
-    END IF;
-    IF {_counted("NEW")} THEN
-        {_upsert(f"SELECT {_contribution('NEW', time_zone)}, n_reminders AS reminders")}
-    END IF;
+    {_upsert(moved)}
     RETURN NULL;
 END; $$ LANGUAGE plpgsql;
 
-CREATE FUNCTION referraltally_reminder_change() RETURNS trigger AS $$
+-- Reminders count at their referral's key. The referrals are locked first: an update that moves one
+-- to another key (a forward to another team) either committed before, and its new key is read here,
+-- or waits, and then counts these reminders when it moves the referral.
+CREATE OR REPLACE FUNCTION referraltally_reminder_change() RETURNS trigger AS $$
 BEGIN
     IF TG_OP = 'INSERT' THEN
+        PERFORM 1 FROM referrals_referral r WHERE r.id IN (SELECT referral_id FROM new_rows)
+            ORDER BY r.id FOR NO KEY UPDATE;
         {_upsert(_reminders("new_rows", "1", time_zone))}
     ELSE
+        PERFORM 1 FROM referrals_referral r WHERE r.id IN (SELECT referral_id FROM old_rows)
+            ORDER BY r.id FOR NO KEY UPDATE;
         {_upsert(_reminders("old_rows", "-1", time_zone))}
     END IF;
     RETURN NULL;
@@ -160,3 +166,9 @@ def differences() -> list[tuple]:
             ({recount_sql(settings.TIME_ZONE)}
              EXCEPT SELECT day, receiving_team_id, pathway_id, {columns} FROM {TABLE})""")
         return cursor.fetchall()
+
+
+def functions_sql(time_zone: str) -> str:
+    """Only the trigger functions (CREATE OR REPLACE), for a migration that changes what they do."""
+    forward, _backward = trigger_sql(time_zone)
+    return forward[: forward.index("CREATE TRIGGER")]

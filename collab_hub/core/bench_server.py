@@ -106,7 +106,7 @@ def throughput(
     with (
         tempfile.TemporaryDirectory(prefix="bench-b8-") as tmp,
         _login_session(user, secret) as cookie,
-        _gunicorn(_server_env(secret, database_url), Path(tmp), workers=workers) as (_process, port),
+        _gunicorn(_server_env(secret, database_url, tmp=tmp), Path(tmp), workers=workers) as (_process, port),
     ):
         script = Path(tmp) / "result.lua"
         script.write_text(WRK_SCRIPT)
@@ -164,7 +164,7 @@ def web_memory(*, user, first: int = 100, total: int = 10_000, database_url: str
     with (
         tempfile.TemporaryDirectory(prefix="bench-b9-web-") as tmp,
         _login_session(user, secret) as cookie,
-        _gunicorn(_server_env(secret, database_url), Path(tmp), workers=1) as (process, port),
+        _gunicorn(_server_env(secret, database_url, tmp=tmp), Path(tmp), workers=1) as (process, port),
     ):
         worker = _only_child(process, Path(tmp) / "gunicorn.log")
         client = _connection(port)
@@ -333,7 +333,9 @@ def _secret_key() -> str:
     return secrets.token_urlsafe(50)
 
 
-def _server_env(secret: str, database_url: str, *, redis_url: str | None = None) -> dict[str, str]:
+def _server_env(
+    secret: str, database_url: str, *, redis_url: str | None = None, tmp: str | None = None
+) -> dict[str, str]:
     """Production mode, as a deployment runs it, except plain HTTP on loopback (no TLS proxy here)."""
     # The test run's own switches (pytest's env) are not production's.
     dropped = {"DJANGO_ALLOW_ASYNC_UNSAFE", "FAST_PASSWORD_HASHING", "GUNICORN_CMD_ARGS"}
@@ -350,6 +352,8 @@ def _server_env(secret: str, database_url: str, *, redis_url: str | None = None)
             "EMAIL_URL": "dummymail://",
         }
     )
+    if tmp is not None:  # production's hashed static files, collected for this server only
+        env["STATIC_ROOT"] = str(Path(tmp) / "static")
     return env
 
 

@@ -102,3 +102,48 @@ def test_inbox_totals_follow_every_change_and_match_the_lists(client, loop):
         assert f">{shown} verwijzing" in html.replace("\n", "")
     Referral.objects.filter(pk=make_referral(loop).pk).delete()
     assert inbox_tally.differences() == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_referral_moved_to_another_team_while_the_sweep_reminds_it_keeps_the_tally_in_step(loop):
+    """The sweep inserts a reminder for a referral another transaction is moving to another team: the
+    reminder must end up counted at the team the referral ends up with."""
+    import threading
+    import time
+
+    from django.db import connection, transaction
+
+    from tests.factories import TeamFactory
+
+    referral = make_referral(loop, sent_at=timezone.now() - timedelta(days=20))
+    other_team = TeamFactory(name="Wijkteam West")
+    moved, release, swept = threading.Event(), threading.Event(), threading.Event()
+
+    def move():
+        try:
+            with transaction.atomic():
+                Referral.objects.filter(pk=referral.pk).update(receiving_team=other_team)
+                moved.set()
+                release.wait(timeout=30)
+        finally:
+            connection.close()
+
+    def run_sweep():
+        try:
+            sweep(timezone.now(), full=True)
+            swept.set()
+        finally:
+            connection.close()
+
+    mover = threading.Thread(target=move)
+    mover.start()
+    assert moved.wait(timeout=30)
+    sweeper = threading.Thread(target=run_sweep)
+    sweeper.start()
+    time.sleep(1)  # the sweep has inserted its reminders and waits for the moving transaction
+    release.set()
+    mover.join(timeout=30)
+    sweeper.join(timeout=60)
+    assert swept.is_set() and Reminder.objects.filter(referral=referral).exists()
+    assert differences() == []
+    assert ReferralTally.objects.filter(receiving_team=other_team).get().reminders == 2
