@@ -100,15 +100,10 @@ def throughput(
     if wrk is None:
         raise BenchServerError("wrk is not installed (scripts/bench.sh installs Debian's wrk).")
     seconds = max(1, round(duration))  # wrk takes whole seconds only
-    database_url = _bench_database_url(database_url)
     started = time.perf_counter()
-    secret = _secret_key()
-    with (
-        tempfile.TemporaryDirectory(prefix="bench-b8-") as tmp,
-        _login_session(user, secret) as cookie,
-        _gunicorn(_server_env(secret, database_url, tmp=tmp), Path(tmp), workers=workers) as (_process, port),
-    ):
-        script = Path(tmp) / "result.lua"
+    server = _web_server(user, database_url, prefix="bench-b8-", workers=workers)
+    with server as (tmp, cookie, _process, port):
+        script = tmp / "result.lua"
         script.write_text(WRK_SCRIPT)
         # Before any load: a refused session would measure the log-in redirect, not the pages.
         check = _connection(port)
@@ -158,15 +153,9 @@ def web_memory(*, user, first: int = 100, total: int = 10_000, database_url: str
     exactly these many requests reach it (no check request beforehand: each one is checked)."""
     if not 0 < first <= total:
         raise ValueError("need 0 < first <= total")
-    database_url = _bench_database_url(database_url)
     started = time.perf_counter()
-    secret = _secret_key()
-    with (
-        tempfile.TemporaryDirectory(prefix="bench-b9-web-") as tmp,
-        _login_session(user, secret) as cookie,
-        _gunicorn(_server_env(secret, database_url, tmp=tmp), Path(tmp), workers=1) as (process, port),
-    ):
-        worker = _only_child(process, Path(tmp) / "gunicorn.log")
+    with _web_server(user, database_url, prefix="bench-b9-web-", workers=1) as (tmp, cookie, process, port):
+        worker = _only_child(process, tmp / "gunicorn.log")
         client = _connection(port)
         for _ in range(first):
             _get_ok(client, INBOX, cookie)
@@ -355,6 +344,22 @@ def _server_env(
     if tmp is not None:  # production's hashed static files, collected for this server only
         env["STATIC_ROOT"] = str(Path(tmp) / "static")
     return env
+
+
+@contextlib.contextmanager
+def _web_server(
+    user, database_url: str | None, *, prefix: str, workers: int
+) -> Iterator[tuple[Path, str, subprocess.Popen, int]]:
+    """A production-mode gunicorn on the bench database and a logged-in session cookie for `user`:
+    (its scratch directory, the cookie, the master process, the port)."""
+    database_url = _bench_database_url(database_url)
+    secret = _secret_key()
+    with (
+        tempfile.TemporaryDirectory(prefix=prefix) as tmp,
+        _login_session(user, secret) as cookie,
+        _gunicorn(_server_env(secret, database_url, tmp=tmp), Path(tmp), workers=workers) as (process, port),
+    ):
+        yield Path(tmp), cookie, process, port
 
 
 @contextlib.contextmanager
