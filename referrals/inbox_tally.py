@@ -6,15 +6,15 @@ tables), a row-level trigger for updates of the three columns that move a referr
 `differences()` compares the counts with a recount from scratch.
 """
 
+from .rollup_sql import differences as rollup_differences
+from .rollup_sql import upsert_deltas
+
 TABLE = "referrals_inboxtally"
 KEY = "receiver_id, receiving_team_id, status"
 
 
 def _upsert(select: str) -> str:
-    return f"""
-    INSERT INTO {TABLE} ({KEY}, n)
-    SELECT {KEY}, sum(n) FROM ({select}) AS delta GROUP BY {KEY} ORDER BY {KEY}
-    ON CONFLICT ({KEY}) DO UPDATE SET n = {TABLE}.n + EXCLUDED.n;"""
+    return upsert_deltas(TABLE, KEY, ("n",), select)
 
 
 MOVED = (
@@ -67,13 +67,7 @@ DROP FUNCTION IF EXISTS inboxtally_update();
 
 def differences() -> list[tuple]:
     """Keys where the counts and a recount from scratch disagree (empty when they are in step)."""
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        cursor.execute(f"""
-            (SELECT {KEY}, n FROM {TABLE} WHERE n <> 0 EXCEPT {RECOUNT})
-            UNION ALL ({RECOUNT} EXCEPT SELECT {KEY}, n FROM {TABLE})""")
-        return cursor.fetchall()
+    return rollup_differences(TABLE, KEY, ("n",), RECOUNT)
 
 
 FUNCTIONS = FORWARD[: FORWARD.index("CREATE TRIGGER")]

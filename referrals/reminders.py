@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from collab_hub.core.db import insert_select_sql
 from collab_hub.core.workdays import day_start, due_cutoff
 from collab_hub.notifications.models import EmailState, Notification
+from collab_hub.notifications.services import EMAIL_STATE_FOR_MODE
 from teams.models import Membership, Organisation, Team
 from teams.selectors import current_contact_for
 
@@ -243,7 +244,8 @@ def _create_due(rule: ReminderRule, due) -> int:
     subject = _localised_sql(rule, "subject", subject_params)
     body_params: list = []
     body = _localised_sql(rule, "body", body_params)
-    E, M = EmailState, get_user_model().EmailMode
+    states = [v for mode, state in EMAIL_STATE_FOR_MODE.items() for v in (mode, state)]
+    when_mode = " ".join("WHEN %s THEN %s" for _mode in EMAIL_STATE_FOR_MODE)
     notification = insert_select_sql(
         Notification,
         {
@@ -255,12 +257,12 @@ def _create_due(rule: ReminderRule, due) -> int:
             "reference": "r.reference",
             "dedupe_key": "left('referral:' || r.id || %s || x.occurrence || ':user:' || x.user_id, 200)",
             "created_at": "%s",
-            "email_state": "CASE u.email_mode WHEN %s THEN %s WHEN %s THEN %s WHEN %s THEN %s ELSE %s END",
+            "email_state": f"CASE u.email_mode {when_mode} ELSE %s END",
             "email_attempts": "0",
             "email_error": "''",
         },
     )
-    states = [M.IMMEDIATE, E.PENDING, M.DIGEST, E.DIGEST, M.NONE, E.SKIPPED, E.PENDING]
+    states.append(EmailState.PENDING)
     reminder = insert_select_sql(
         Reminder,
         {"referral_id": "due.id", "rule_id": "%s", "occurrence": "due.occurrence", "created_at": "%s"},

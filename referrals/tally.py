@@ -11,7 +11,11 @@ statement (transition tables: a bulk load or a sweep of 100,000 reminders is one
 updates per row, and only when a counted column changes.
 """
 
+from .rollup_sql import differences as rollup_differences
+from .rollup_sql import upsert_deltas
+
 TABLE = "referrals_referraltally"
+KEY = "day, receiving_team_id, pathway_id"
 COLUMNS = ("sent", "accepted", "declined", "completed", "reminders")
 
 
@@ -35,14 +39,7 @@ def _contribution(alias: str, time_zone: str, sign: str = "") -> str:
 
 def _upsert(select: str) -> str:
     """Add grouped deltas (day, team, pathway, sent … reminders) to the tally."""
-    sums = ", ".join(f"sum({c})" for c in COLUMNS)
-    updates = ", ".join(f"{c} = {TABLE}.{c} + EXCLUDED.{c}" for c in COLUMNS)
-    return f"""
-    INSERT INTO {TABLE} (day, receiving_team_id, pathway_id, {", ".join(COLUMNS)})
-    SELECT day, receiving_team_id, pathway_id, {sums} FROM ({select}) AS delta
-    GROUP BY day, receiving_team_id, pathway_id
-    ORDER BY day, receiving_team_id, pathway_id
-    ON CONFLICT (day, receiving_team_id, pathway_id) DO UPDATE SET {updates};"""
+    return upsert_deltas(TABLE, KEY, COLUMNS, select)
 
 
 def _reminders(rows: str, sign: str, time_zone: str) -> str:
@@ -135,7 +132,7 @@ CREATE TRIGGER referraltally_after_reminder_insert AFTER INSERT ON referrals_rem
 CREATE TRIGGER referraltally_after_reminder_delete AFTER DELETE ON referrals_reminder
     REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION referraltally_reminder_change();
 
-INSERT INTO {TABLE} (day, receiving_team_id, pathway_id, {", ".join(COLUMNS)}) {recount_sql(time_zone)};
+INSERT INTO {TABLE} ({KEY}, {", ".join(COLUMNS)}) {recount_sql(time_zone)};
 """
     backward = """
 DROP TRIGGER IF EXISTS referraltally_after_insert ON referrals_referral;
@@ -154,18 +151,8 @@ DROP FUNCTION IF EXISTS referraltally_reminder_change();
 def differences() -> list[tuple]:
     """Keys where the tally and a recount from scratch disagree (empty when they are in step)."""
     from django.conf import settings
-    from django.db import connection
 
-    columns = ", ".join(COLUMNS)
-    nonzero = f"({columns}) <> ({', '.join('0' for _c in COLUMNS)})"
-    with connection.cursor() as cursor:
-        cursor.execute(f"""
-            (SELECT day, receiving_team_id, pathway_id, {columns} FROM {TABLE} WHERE {nonzero}
-             EXCEPT {recount_sql(settings.TIME_ZONE)})
-            UNION ALL
-            ({recount_sql(settings.TIME_ZONE)}
-             EXCEPT SELECT day, receiving_team_id, pathway_id, {columns} FROM {TABLE})""")
-        return cursor.fetchall()
+    return rollup_differences(TABLE, KEY, COLUMNS, recount_sql(settings.TIME_ZONE))
 
 
 def functions_sql(time_zone: str) -> str:

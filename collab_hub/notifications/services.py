@@ -22,6 +22,14 @@ STALE_SENDING = timedelta(minutes=2)
 MAX_ATTEMPTS = 8
 
 
+# A new notification's e-mail state follows the recipient's choice (unknown choices: send now).
+EMAIL_STATE_FOR_MODE = {
+    User.EmailMode.IMMEDIATE: EmailState.PENDING,
+    User.EmailMode.DIGEST: EmailState.DIGEST,
+    User.EmailMode.NONE: EmailState.SKIPPED,
+}
+
+
 @dataclass(frozen=True)
 class NotificationSpec:
     recipient_id: int
@@ -38,11 +46,6 @@ def notifications_create(specs: list[NotificationSpec]) -> int:
     if not specs:
         return 0
     modes = dict(User.objects.filter(pk__in={s.recipient_id for s in specs}).values_list("pk", "email_mode"))
-    state_for = {
-        User.EmailMode.IMMEDIATE: EmailState.PENDING,
-        User.EmailMode.DIGEST: EmailState.DIGEST,
-        User.EmailMode.NONE: EmailState.SKIPPED,
-    }
     rows = [
         Notification(
             recipient_id=s.recipient_id,
@@ -52,7 +55,7 @@ def notifications_create(specs: list[NotificationSpec]) -> int:
             link=s.link,
             reference=s.reference,
             dedupe_key=s.dedupe_key[:200],
-            email_state=state_for.get(modes.get(s.recipient_id), EmailState.PENDING),
+            email_state=EMAIL_STATE_FOR_MODE.get(modes.get(s.recipient_id), EmailState.PENDING),
         )
         for s in specs
     ]
