@@ -13,6 +13,8 @@ from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
+from collab_hub.hostnames import public_hosts
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
@@ -33,6 +35,15 @@ DEBUG = env.bool("DJANGO_DEBUG", default=False)
 if DEBUG:
     SECRET_KEY = env.str("SECRET_KEY", default="dev-only-insecure-key-do-not-use-in-production")
     ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]", "testserver"])
+    # Development mode shows tracebacks and signs sessions with the published development key: a
+    # `.env` copied from `.env.example` onto a server must not turn it into that.
+    _public = public_hosts(ALLOWED_HOSTS)
+    if _public:
+        raise ImproperlyConfigured(
+            f"DJANGO_DEBUG is on while ALLOWED_HOSTS names {', '.join(_public)}: development mode is for "
+            "this machine only (localhost, 127.0.0.1, [::1]). On a server, leave DJANGO_DEBUG off and set "
+            "SECRET_KEY."
+        )
 else:
     SECRET_KEY = _required(
         "SECRET_KEY",
@@ -156,12 +167,30 @@ AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
-# Lockout: 5 failures per user name or per address, for 30 minutes; admins unlock in Django admin
+# Reverse proxies in front of the hub that append the client's address to X-Forwarded-For (0: none,
+# the header is ignored). One helper (collab_hub.audit.services.client_address) reads it for the
+# lockout, the log-in throttle, the access log and the security log. See docs/security.md.
+TRUSTED_PROXY_HOPS = env.int("TRUSTED_PROXY_HOPS", default=0)
+if not 0 <= TRUSTED_PROXY_HOPS <= 5:
+    raise ImproperlyConfigured("TRUSTED_PROXY_HOPS must be a whole number from 0 (no proxy) to 5.")
+
+# Lockout (django-axes, collab_hub.accounts.lockout): a user name is locked for 30 minutes after
+# AXES_FAILURE_LIMIT failures from one address, or AXES_USERNAME_FAILURE_LIMIT failures from all
+# addresses together (guessing spread over many machines). Never per address alone: behind a proxy or
+# a practice's shared connection that would lock everybody out. Admins unlock in Django admin
 # (Axes → access attempts) or with `manage.py axes_reset_username`.
+AXES_HANDLER = "collab_hub.accounts.lockout.LockoutHandler"
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_USERNAME_FAILURE_LIMIT = env.int("AXES_USERNAME_FAILURE_LIMIT", default=20)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=30))
-AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+# The handler reads these two in this order: (user name, address), then user name.
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "username"]
+# A successful log-in clears the failures of that user name only (both parameters name it), never
+# those of other people behind the same address.
 AXES_RESET_ON_SUCCESS = True
+# A flood of failures from one address (many user names tried) is slowed down, not locked out:
+# after this many failed log-ins in a minute the address waits until the minute has passed.
+LOGIN_FAILURES_PER_ADDRESS_PER_MINUTE = env.int("LOGIN_FAILURES_PER_ADDRESS_PER_MINUTE", default=20)
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_CLIENT_IP_CALLABLE = "collab_hub.audit.services.client_address"
 AXES_VERBOSE = False
@@ -223,6 +252,13 @@ else:
 EMAIL_TIMEOUT = 10
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Samenwerkingshub <noreply@localhost>")
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
+
+# /health/: anyone gets the overall status, cached this many seconds; the per-component detail is for
+# callers on this machine or with `Authorization: Bearer <HEALTH_TOKEN>` (unset: no token accepted).
+HEALTH_CACHE_SECONDS = env.int("HEALTH_CACHE_SECONDS", default=15)
+HEALTH_TOKEN = env.str("HEALTH_TOKEN", default="")
+if HEALTH_TOKEN and len(HEALTH_TOKEN) < 32:
+    raise ImproperlyConfigured("HEALTH_TOKEN must be at least 32 random characters (or unset).")
 
 # Celery: JSON only, late acknowledgement, one task at a time per process, bounded run time.
 CELERY_BROKER_URL = REDIS_URL

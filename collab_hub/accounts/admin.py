@@ -1,9 +1,10 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from .models import User
-from .services import sessions_end_for
+from .services import sessions_end_for, twofactor_reset
 
 
 @admin.register(User)
@@ -13,6 +14,43 @@ class UserAdmin(DjangoUserAdmin):
         (_("Preferences"), {"fields": ("language",)}),
     )
     list_display = ("username", "first_name", "last_name", "email", "is_active", "is_staff")
+    actions = ["reset_two_step_login"]
+
+    @admin.action(description=_("Reset two-step log-in (lost phone)"), permissions=["change"])
+    def reset_two_step_login(self, request, queryset):
+        """Check who is asking first (see docs/security.md): the person enrols again at their next
+        log-in with nothing but the password."""
+        done = 0
+        for user in queryset:
+            if user.pk == request.user.pk:
+                self.message_user(
+                    request,
+                    _("Your own phone is changed on the Two-step log-in page, not here."),
+                    messages.ERROR,
+                )
+                continue
+            if user.is_superuser and not request.user.is_superuser:
+                self.message_user(
+                    request,
+                    _("Only a superuser may reset the two-step log-in of %(name)s.") % {"name": user},
+                    messages.ERROR,
+                )
+                continue
+            twofactor_reset(user=user, by=request.user, request=request)
+            done += 1
+        if done:
+            self.message_user(
+                request,
+                ngettext(
+                    "Two-step log-in reset for %(count)d person: their sessions are ended and they set up "
+                    "a new authenticator at their next log-in.",
+                    "Two-step log-in reset for %(count)d people: their sessions are ended and they set up "
+                    "a new authenticator at their next log-in.",
+                    done,
+                )
+                % {"count": done},
+                messages.SUCCESS,
+            )
 
     def save_model(self, request, obj, form, change):
         was_active = change and User.objects.filter(pk=obj.pk, is_active=True).exists()

@@ -8,4 +8,4 @@ class AccountsConfig(AppConfig):
     verbose_name = _("Accounts")
 
     def ready(self) -> None:
-        from . import signals  # noqa: F401 - connects the security-log receivers
+        from . import checks, signals  # noqa: F401 - registers the start-up check, the security-log receivers

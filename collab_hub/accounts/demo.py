@@ -43,6 +43,19 @@ def demo_user(username: str, first: str, last: str, *, staff: bool = False) -> U
     return user
 
 
+def demo_keys_replace() -> int:
+    """Give each device holding the published demo key a random key of its own. For benchmark
+    databases: they are seeded with the demo and served by production-mode servers, which refuse the
+    demo key (collab_hub.accounts.checks)."""
+    from django_otp.util import random_hex
+
+    devices = list(TOTPDevice.objects.filter(key__iexact=DEMO_TOTP_KEY))
+    for device in devices:
+        device.key = random_hex(20)
+        device.save(update_fields=["key"])
+    return len(devices)
+
+
 def seed(command) -> None:
     for username, first, last, _role, staff in DEMO_USERS:
         demo_user(username, first, last, staff=staff)

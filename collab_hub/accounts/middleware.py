@@ -13,15 +13,12 @@ from django.utils.http import urlencode
 from .twofactor import is_enrolled
 
 LOGIN_AT = "collab_hub.login_at"
-# Pages a logged-in person without a verified second factor may still open.
-OPEN_BEFORE_SECOND_FACTOR = {
-    "login",
-    "logout",
-    "twofactor_setup",
-    "twofactor_verify",
-    "set_language",
-    "health",
-}
+# What a logged-in person whose session has not passed the second factor may still open: an enrolled
+# account only the code page, a new account only the enrolment page; both may log out and switch
+# language. Everything else, log-in and health included, sends them to that one page.
+OPEN_UNTIL_VERIFIED = {"logout", "set_language"}
+ENROLLED_MAY_OPEN = OPEN_UNTIL_VERIFIED | {"twofactor_verify"}
+NEW_ACCOUNT_MAY_OPEN = OPEN_UNTIL_VERIFIED | {"twofactor_setup"}
 
 
 class SessionRulesMiddleware:
@@ -47,8 +44,9 @@ class SessionRulesMiddleware:
         user = request.user
         if not user.is_authenticated or user.is_verified():
             return None
+        enrolled = is_enrolled(user)
         match = request.resolver_match
-        if match and match.view_name in OPEN_BEFORE_SECOND_FACTOR:
+        if match and match.view_name in (ENROLLED_MAY_OPEN if enrolled else NEW_ACCOUNT_MAY_OPEN):
             return None
-        target = "twofactor_verify" if is_enrolled(user) else "twofactor_setup"
+        target = "twofactor_verify" if enrolled else "twofactor_setup"
         return redirect(f"{reverse(target)}?{urlencode({'next': request.get_full_path()})}")

@@ -36,3 +36,19 @@ def sessions_end_for(*, user, request=None) -> int:
     LoginSession.objects.filter(user=user).delete()
     security_event(request, SecurityEvent.Kind.SESSIONS_ENDED, user=user)
     return ended
+
+
+@transaction.atomic
+def twofactor_reset(*, user, by, request=None) -> None:
+    """A lost phone: remove the person's authenticators and backup codes and end all their sessions,
+    so their next log-in enrols a new authenticator. Logged with the admin who did it."""
+    from django_otp.plugins.otp_static.models import StaticDevice
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from collab_hub.audit.models import SecurityEvent
+    from collab_hub.audit.services import security_event
+
+    TOTPDevice.objects.filter(user=user).delete()
+    StaticDevice.objects.filter(user=user).delete()
+    security_event(request, SecurityEvent.Kind.OTP_RESET, user=user, actor=by)
+    sessions_end_for(user=user, request=request)

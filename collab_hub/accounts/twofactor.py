@@ -4,10 +4,12 @@ Every account needs a confirmed authenticator before it can use the hub; the mid
 logged-in person without a verified second factor to enrolment or verification first.
 """
 
+import base64
 import io
 
 import qrcode
 import qrcode.image.svg
+from django.contrib.auth import get_user_model
 from django.db import transaction
 from django_otp import match_token
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
@@ -17,26 +19,51 @@ BACKUP_CODES = 10
 DEVICE_NAME = "authenticator"
 
 
+class EnrolmentRefused(Exception):
+    """The account has a second factor already: a new one needs a verified session and the password
+    (the manage page), never the password alone."""
+
+
 def confirmed_totp(user) -> TOTPDevice | None:
     return TOTPDevice.objects.filter(user=user, confirmed=True).first()
 
 
 def is_enrolled(user) -> bool:
-    return TOTPDevice.objects.filter(user=user, confirmed=True).exists()
+    """Whether the account has a second factor: a confirmed authenticator, or backup codes (used up or
+    not). Such an account passes that factor before anything else, enrolment included."""
+    return (
+        TOTPDevice.objects.filter(user=user, confirmed=True).exists()
+        or StaticDevice.objects.filter(user=user, confirmed=True).exists()
+    )
 
 
 @transaction.atomic
-def totp_enrol_start(*, user) -> TOTPDevice:
-    """An unconfirmed authenticator for the enrolment page (the same one until it is confirmed)."""
-    device = TOTPDevice.objects.filter(user=user, confirmed=False).first()
-    return device or TOTPDevice.objects.create(user=user, name=DEVICE_NAME, confirmed=False)
+def totp_enrol_start(*, user, device_id: int | None = None) -> TOTPDevice:
+    """The unconfirmed authenticator of this enrolment (`device_id`, kept in the person's session), or a
+    new one. Never another session's: two people who both know a new account's password must not be
+    shown the same key."""
+    if device_id is not None:
+        device = TOTPDevice.objects.filter(pk=device_id, user=user, confirmed=False).first()
+        if device is not None:
+            return device
+    TOTPDevice.objects.filter(user=user, confirmed=False).delete()
+    return TOTPDevice.objects.create(user=user, name=DEVICE_NAME, confirmed=False)
 
 
 @transaction.atomic
-def totp_enrol_confirm(*, user, device: TOTPDevice, token: str) -> list[str] | None:
-    """Confirm the authenticator with a first code; replaces any earlier one and issues backup codes.
-    Returns None when the code is wrong."""
-    device = TOTPDevice.objects.select_for_update().get(pk=device.pk, user=user)
+def totp_enrol_confirm(*, user, device: TOTPDevice, token: str, replacing: bool) -> list[str] | None:
+    """Confirm the new authenticator with a first code, then (and only then) remove any earlier one
+    and issue new backup codes. Returns None when the code is wrong.
+
+    `replacing` says the caller checked a verified session and the password again; without it an
+    account that has a second factor already is refused (EnrolmentRefused)."""
+    # One enrolment at a time per account: a first enrolment racing another one cannot both win.
+    get_user_model().objects.select_for_update().filter(pk=user.pk).first()
+    if not replacing and is_enrolled(user):
+        raise EnrolmentRefused
+    device = TOTPDevice.objects.select_for_update().filter(pk=device.pk, user=user, confirmed=False).first()
+    if device is None:
+        raise EnrolmentRefused  # confirmed or replaced meanwhile in another session
     if not device.verify_token(token.strip().replace(" ", "")):
         return None
     TOTPDevice.objects.filter(user=user).exclude(pk=device.pk).delete()
@@ -72,6 +99,4 @@ def qr_svg(device: TOTPDevice) -> str:
 
 
 def base32_secret(device: TOTPDevice) -> str:
-    import base64
-
     return base64.b32encode(device.bin_key).decode().rstrip("=")

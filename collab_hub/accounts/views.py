@@ -1,3 +1,5 @@
+import time
+
 from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
@@ -9,13 +11,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django.views.i18n import set_language as django_set_language
 from django_otp import login as otp_login
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from collab_hub.audit.models import SecurityEvent
 from collab_hub.audit.services import security_event
 
 from . import twofactor
 from .forms import ReauthenticateForm, TokenForm
+from .lockout import address_throttled
 from .services import user_set_language
 
 
@@ -36,6 +38,11 @@ class LoginView(auth_views.LoginView):
     """Django's login, then the interface follows the person's saved language preference."""
 
     redirect_authenticated_user = True
+
+    def post(self, request, *args, **kwargs):
+        if address_throttled(request):
+            return render(request, "registration/throttled.html", status=429)
+        return super().post(request, *args, **kwargs)
 
     def form_valid(self, form):
         response = super().form_valid(form)
@@ -75,20 +82,46 @@ def _next_url(request) -> str:
     return resolve_url(settings.LOGIN_REDIRECT_URL)
 
 
+# Session keys of an enrolment: the unconfirmed authenticator shown on the page, and until when a
+# verified person who entered the password again may replace their authenticator.
+ENROL_DEVICE = "collab_hub.enrol_device"
+REPLACE_UNTIL = "collab_hub.replace_authenticator_until"
+REPLACE_SECONDS = 600
+
+
+def _may_replace(request) -> bool:
+    return request.user.is_verified() and time.time() < request.session.get(REPLACE_UNTIL, 0)
+
+
 def twofactor_setup(request):
-    """Enrol an authenticator app: scan the QR code (or type the key), confirm with a first code."""
-    if request.user.is_verified() and twofactor.is_enrolled(request.user):
-        # Enrolling again replaces the authenticator: that needs the password (re-authentication).
+    """Enrol an authenticator app: scan the QR code (or type the key), confirm with a first code.
+
+    A first enrolment follows the password at the first log-in. An account that has a second factor
+    comes here only from the manage page (verified session and the password again); the old
+    authenticator keeps working until the new one is confirmed."""
+    enrolled = twofactor.is_enrolled(request.user)
+    if enrolled and not request.user.is_verified():
+        return redirect("twofactor_verify")  # the middleware sends them there too
+    replacing = enrolled
+    if replacing and not _may_replace(request):
         return redirect("twofactor_manage")
-    device = twofactor.totp_enrol_start(user=request.user)
+    device = twofactor.totp_enrol_start(user=request.user, device_id=request.session.get(ENROL_DEVICE))
+    request.session[ENROL_DEVICE] = device.pk
     form = TokenForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        codes = twofactor.totp_enrol_confirm(
-            user=request.user, device=device, token=form.cleaned_data["token"]
-        )
+        try:
+            codes = twofactor.totp_enrol_confirm(
+                user=request.user, device=device, token=form.cleaned_data["token"], replacing=replacing
+            )
+        except twofactor.EnrolmentRefused:
+            request.session.pop(ENROL_DEVICE, None)
+            return redirect("twofactor_verify" if not request.user.is_verified() else "twofactor_manage")
         if codes is not None:
+            for key in (ENROL_DEVICE, REPLACE_UNTIL):
+                request.session.pop(key, None)
             otp_login(request, twofactor.confirmed_totp(request.user))
-            security_event(request, SecurityEvent.Kind.OTP_ENROLLED, user=request.user)
+            kind = SecurityEvent.Kind.OTP_REPLACED if replacing else SecurityEvent.Kind.OTP_ENROLLED
+            security_event(request, kind, user=request.user)
             return render(
                 request, "registration/backup_codes.html", {"codes": codes, "next": _next_url(request)}
             )
@@ -101,6 +134,7 @@ def twofactor_setup(request):
         "registration/twofactor_setup.html",
         {
             "form": form,
+            "replacing": replacing,
             "qr": mark_safe(twofactor.qr_svg(device)),  # noqa: S308 - SVG we generate from our own key
             "secret": twofactor.base32_secret(device),
             "next": _next_url(request),
@@ -126,12 +160,14 @@ def twofactor_verify(request):
 
 
 def twofactor_manage(request):
-    """New backup codes or a new authenticator, after entering the password again."""
+    """New backup codes, or a new authenticator (a new phone), after entering the password again.
+    Only verified sessions get here (the middleware)."""
     form = ReauthenticateForm(request.user, request.POST or None)
     if request.method == "POST" and form.is_valid():
         if request.POST.get("action") == "new_device":
-            TOTPDevice.objects.filter(user=request.user).delete()
-            security_event(request, SecurityEvent.Kind.OTP_RESET, user=request.user)
+            # Nothing is removed yet: the current authenticator works until the new one is confirmed.
+            request.session[REPLACE_UNTIL] = time.time() + REPLACE_SECONDS
+            request.session.pop(ENROL_DEVICE, None)
             return redirect("twofactor_setup")
         codes = twofactor.backup_codes_renew(user=request.user)
         security_event(request, SecurityEvent.Kind.BACKUP_CODES, user=request.user)

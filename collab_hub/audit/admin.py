@@ -39,7 +39,8 @@ class AccessLogEntryAdmin(ReadOnlyAdmin):
 class SecurityEventAdmin(ReadOnlyAdmin):
     """Read-only, like the access log. Unlock a locked-out account under Axes → access attempts."""
 
-    list_display = ("at", "kind", "username", "client_address", "path")
+    list_display = ("at", "kind", "username", "actor", "client_address", "path")
     list_filter = ("kind", "at")
+    list_select_related = ("actor",)
     search_fields = ("username", "=client_address")
     date_hierarchy = "at"

@@ -69,7 +69,8 @@ class SecurityEvent(models.Model):
         LOGOUT = "logout", _("Logged out")
         OTP_ENROLLED = "otp_enrolled", _("Second factor enrolled")
         OTP_FAILED = "otp_failed", _("Wrong second-factor code")
-        OTP_RESET = "otp_reset", _("Authenticator removed for re-enrolment")
+        OTP_REPLACED = "otp_replaced", _("New authenticator replaced the old one")
+        OTP_RESET = "otp_reset", _("Two-step log-in reset by an admin")
         BACKUP_CODES = "backup_codes", _("New backup codes issued")
         PASSWORD_CHANGED = "password_changed", _("Password changed")
         PERMISSION_DENIED = "permission_denied", _("Permission denied")
@@ -85,6 +86,15 @@ class SecurityEvent(models.Model):
         related_name="+",
     )
     username = models.CharField(_("user name as given"), max_length=150, blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("done by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text=_("Who did it, when that is someone else than the user (an admin's reset, say)."),
+    )
     client_address = models.GenericIPAddressField(_("client address"), null=True, blank=True)
     path = models.CharField(_("page"), max_length=200, blank=True)
 
@@ -92,6 +102,14 @@ class SecurityEvent(models.Model):
         verbose_name = _("security event")
         verbose_name_plural = _("security log")
         ordering = ["-at", "-id"]
+        indexes = [
+            # The log-in throttle counts an address's recent failures on every log-in attempt.
+            models.Index(
+                fields=["client_address", "at"],
+                name="security_failure_address_idx",
+                condition=models.Q(kind="login_failed"),
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M:%S} {self.kind}"

@@ -12,6 +12,8 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
+from collab_hub.hostnames import public_hosts
+
 
 class Command(BaseCommand):
     help = "Create or refresh demo data for a fictional district. Running it twice changes nothing."
@@ -24,6 +26,14 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, force: bool = False, **options):
+        public = public_hosts(settings.ALLOWED_HOSTS)
+        if public:
+            # Not even with --force: a server others can reach must never hold accounts whose password
+            # and authenticator key are published in the README.
+            raise CommandError(
+                f"seed_demo refuses to run while ALLOWED_HOSTS names {', '.join(public)}: demo accounts have "
+                "a published password and authenticator key. Seed demo data on this machine only."
+            )
         if not settings.DEBUG and not force:
             raise CommandError(
                 "seed_demo refuses to run with DEBUG off: it creates demo accounts with a known password. "

@@ -9,6 +9,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
 from django.utils import timezone
 
+from collab_hub.accounts.demo import demo_keys_replace
 from collab_hub.core.scale import assert_bench_database, insert_select
 from collab_hub.core.workdays import due_cutoff
 
@@ -35,6 +36,8 @@ class Command(BaseCommand):
             raise CommandError(str(error)) from error
         if referrals < 20:
             raise CommandError("Use at least 20 referrals.")
+        # Its servers run in production mode, which refuses the demo's published authenticator key.
+        demo_keys_replace()
         existing = scale_referrals()
         if existing == referrals and self._loaded_today():
             self.stdout.write(f"{name} already holds {referrals} scale referrals; nothing to do.")
@@ -47,6 +50,7 @@ class Command(BaseCommand):
                 f"{name} holds {existing} scale referrals; drop and recreate it for {referrals}."
             )
         call_command("seed_demo", "--force", stdout=io.StringIO())  # the district, people, pathways, project
+        demo_keys_replace()
         with transaction.atomic():
             self._load(referrals, seed)
         with connection.cursor() as cursor:
