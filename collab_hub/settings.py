@@ -4,6 +4,7 @@ Every variable is documented in `.env.example`. In production mode (DJANGO_DEBUG
 secrets have no default and a missing or malformed one stops start-up with a clear message.
 """
 
+import ipaddress
 from datetime import timedelta
 from pathlib import Path
 
@@ -173,6 +174,20 @@ AUTHENTICATION_BACKENDS = [
 TRUSTED_PROXY_HOPS = env.int("TRUSTED_PROXY_HOPS", default=0)
 if not 0 <= TRUSTED_PROXY_HOPS <= 5:
     raise ImproperlyConfigured("TRUSTED_PROXY_HOPS must be a whole number from 0 (no proxy) to 5.")
+# The proxies' own addresses (networks): the header is believed only from them, so a request that
+# reaches gunicorn directly cannot claim an address. Default: loopback and private networks.
+TRUSTED_PROXY_ADDRESSES = env.list(
+    "TRUSTED_PROXY_ADDRESSES",
+    default=["127.0.0.0/8", "::1/128", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7"],
+)
+try:
+    TRUSTED_PROXY_NETWORKS = [
+        ipaddress.ip_network(net.strip(), strict=False) for net in TRUSTED_PROXY_ADDRESSES
+    ]
+except ValueError as exc:
+    raise ImproperlyConfigured(
+        f"TRUSTED_PROXY_ADDRESSES holds something that is not a network: {exc}"
+    ) from exc
 
 # Lockout (django-axes, collab_hub.accounts.lockout): a user name is locked for 30 minutes after
 # AXES_FAILURE_LIMIT failures from one address, or AXES_USERNAME_FAILURE_LIMIT failures from all
@@ -188,14 +203,17 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "username"]
 # A successful log-in clears the failures of that user name only (both parameters name it), never
 # those of other people behind the same address.
 AXES_RESET_ON_SUCCESS = True
+# Failures during a lockout do not extend it: one guess every half hour must not keep a name locked.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 # A flood of failures from one address (many user names tried) is slowed down, not locked out:
 # after this many failed log-ins in a minute the address waits until the minute has passed.
 LOGIN_FAILURES_PER_ADDRESS_PER_MINUTE = env.int("LOGIN_FAILURES_PER_ADDRESS_PER_MINUTE", default=20)
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_CLIENT_IP_CALLABLE = "collab_hub.audit.services.client_address"
 AXES_VERBOSE = False
-# Two-factor login (django-otp): the issuer shown in authenticator apps.
+# Two-factor login (django-otp): the issuer shown in authenticator apps; keys never shown in the admin.
 OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default="Samenwerkingshub")
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
@@ -256,6 +274,8 @@ SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
 # /health/: anyone gets the overall status, cached this many seconds; the per-component detail is for
 # callers on this machine or with `Authorization: Bearer <HEALTH_TOKEN>` (unset: no token accepted).
 HEALTH_CACHE_SECONDS = env.int("HEALTH_CACHE_SECONDS", default=15)
+if not 10 <= HEALTH_CACHE_SECONDS <= 30:
+    raise ImproperlyConfigured("HEALTH_CACHE_SECONDS must be between 10 and 30.")
 HEALTH_TOKEN = env.str("HEALTH_TOKEN", default="")
 if HEALTH_TOKEN and len(HEALTH_TOKEN) < 32:
     raise ImproperlyConfigured("HEALTH_TOKEN must be at least 32 random characters (or unset).")

@@ -31,5 +31,8 @@ urlpatterns = [
     path("referrals/", include("referrals.urls")),
     path("notifications/", include("collab_hub.notifications.urls")),
     path("evaluations/", include("evaluations.urls")),
+    # One log-in page for everyone: the admin's own would skip the throttle and tell a right staff
+    # password from a wrong one before the second factor.
+    path("admin/login/", account_views.admin_login, name="admin_login_redirect"),
     path("admin/", admin.site.urls),
 ]

@@ -103,9 +103,12 @@ def totp_code(user) -> str:
 
 
 def enrol(user) -> None:
-    """Give a test user a confirmed authenticator (demo users have one from seed_demo)."""
+    """Give a test user a confirmed authenticator. Demo users have one from seed_demo, with the published
+    demo key, which production mode refuses (and pytest runs with DEBUG off): give them their own."""
+    from collab_hub.accounts.demo import demo_keys_replace
     from collab_hub.accounts.testing import confirmed_device
 
+    demo_keys_replace()
     confirmed_device(user)
 
 

@@ -2,9 +2,18 @@ from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from .models import User
 from .services import sessions_end_for, twofactor_reset
+
+# django-otp's own device pages would let staff read anyone's key or add a device with a key of their
+# choosing, past the rules of two-step log-in and the security log. Devices change only through the
+# Two-step log-in pages and the "reset two-step log-in" action below.
+for _model in (TOTPDevice, StaticDevice):
+    if admin.site.is_registered(_model):
+        admin.site.unregister(_model)
 
 
 @admin.register(User)
@@ -15,6 +24,14 @@ class UserAdmin(DjangoUserAdmin):
     )
     list_display = ("username", "first_name", "last_name", "email", "is_active", "is_staff")
     actions = ["reset_two_step_login"]
+
+    def get_readonly_fields(self, request, obj=None):
+        """Only a superuser hands out admin rights: anyone else who may change users would otherwise
+        make themselves superuser."""
+        fields = super().get_readonly_fields(request, obj)
+        if request.user.is_superuser:
+            return fields
+        return (*fields, "is_staff", "is_superuser", "groups", "user_permissions")
 
     @admin.action(description=_("Reset two-step log-in (lost phone)"), permissions=["change"])
     def reset_two_step_login(self, request, queryset):
@@ -57,4 +74,4 @@ class UserAdmin(DjangoUserAdmin):
         super().save_model(request, obj, form, change)
         if was_active and not obj.is_active:
             # A deactivated account is logged out everywhere at once, not at its next request.
-            sessions_end_for(user=obj, request=request)
+            sessions_end_for(user=obj, request=request, by=request.user)

@@ -49,7 +49,9 @@ def demo_keys_replace() -> int:
     demo key (collab_hub.accounts.checks)."""
     from django_otp.util import random_hex
 
-    devices = list(TOTPDevice.objects.filter(key__iexact=DEMO_TOTP_KEY))
+    from .checks import DEMO_KEY_PATTERN
+
+    devices = list(TOTPDevice.objects.filter(key__iregex=DEMO_KEY_PATTERN))
     for device in devices:
         device.key = random_hex(20)
         device.save(update_fields=["key"])

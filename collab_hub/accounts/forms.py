@@ -1,4 +1,5 @@
 from django import forms
+from django.contrib.auth import authenticate
 from django.utils.translation import gettext_lazy as _
 
 
@@ -20,12 +21,15 @@ class ReauthenticateForm(forms.Form):
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
     )
 
-    def __init__(self, user, *args, **kwargs):
+    def __init__(self, user, *args, request=None, **kwargs):
         self.user = user
+        self.request = request
         super().__init__(*args, **kwargs)
 
     def clean_password(self):
+        """Through `authenticate`: a wrong password counts towards the lockout like one at log-in, and a
+        locked-out account is refused here too."""
         password = self.cleaned_data["password"]
-        if not self.user.check_password(password):
+        if authenticate(self.request, username=self.user.get_username(), password=password) is None:
             raise forms.ValidationError(_("That is not your password."))
         return password

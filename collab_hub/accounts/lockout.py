@@ -2,11 +2,13 @@
 
 - A user name is locked after AXES_FAILURE_LIMIT failures from one address, or after
   AXES_USERNAME_FAILURE_LIMIT failures from all addresses together. A failure for one user name never
-  locks another: one attacker cannot lock the whole hub out.
+  locks another, and never an address: nobody is locked out for sharing a proxy or a practice's
+  connection with an attacker.
 - An address that fails many log-ins in a minute (trying user names) is slowed down for the rest of
   that minute: throttled, not locked, and only that address.
 """
 
+import ipaddress
 from datetime import timedelta
 
 from axes.handlers.database import AxesDatabaseHandler
@@ -45,9 +47,14 @@ def address_throttled(request) -> bool:
     if address is None:
         return False
     recent = SecurityEvent.objects.filter(
-        kind=SecurityEvent.Kind.LOGIN_FAILED,
-        client_address=address,
-        at__gte=timezone.now() - THROTTLE_WINDOW,
+        kind=SecurityEvent.Kind.LOGIN_FAILED, at__gte=timezone.now() - THROTTLE_WINDOW
     )
+    ip = ipaddress.ip_address(address)
+    if ip.version == 6:
+        # One IPv6 customer holds a whole /64: counting per /128 would hand them millions of buckets.
+        network = ipaddress.ip_network(f"{address}/64", strict=False)
+        recent = recent.extra(where=["client_address <<= %s::inet"], params=[str(network)])
+    else:
+        recent = recent.filter(client_address=address)
     limit = settings.LOGIN_FAILURES_PER_ADDRESS_PER_MINUTE
     return recent[:limit].count() >= limit

@@ -13,6 +13,8 @@ from django.utils.http import urlencode
 from .twofactor import is_enrolled
 
 LOGIN_AT = "collab_hub.login_at"
+# When this session last passed the password (log-in): a first enrolment must follow it closely.
+PASSWORD_AT = "collab_hub.password_at"  # noqa: S105 - a session key name, not a password
 # What a logged-in person whose session has not passed the second factor may still open: an enrolled
 # account only the code page, a new account only the enrolment page; both may log out and switch
 # language. Everything else, log-in and health included, sends them to that one page.

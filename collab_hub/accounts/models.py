@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
+from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
 
 
@@ -30,6 +31,10 @@ class User(AbstractUser):
         _("digest hour"), default=8, help_text=_("Hour of the day (0–23) at which the daily digest is sent.")
     )
 
+    # Raised to end every session of the account at once (lost phone, new authenticator, deactivation):
+    # it is part of the hash each session carries, so all older sessions stop matching.
+    session_epoch = models.PositiveIntegerField(default=0, editable=False)
+
     class Meta(AbstractUser.Meta):
         verbose_name = _("user")
         verbose_name_plural = _("users")
@@ -39,6 +44,12 @@ class User(AbstractUser):
 
     def __str__(self) -> str:
         return self.get_full_name() or self.username
+
+    def _get_session_auth_hash(self, secret=None):
+        key_salt = "collab_hub.accounts.User.session_auth_hash"
+        return salted_hmac(
+            key_salt, f"{self.password}:{self.session_epoch}", secret=secret, algorithm="sha256"
+        ).hexdigest()
 
 
 class LoginSession(models.Model):

@@ -9,6 +9,7 @@ import io
 
 import qrcode
 import qrcode.image.svg
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django_otp import match_token
@@ -74,20 +75,39 @@ def totp_enrol_confirm(*, user, device: TOTPDevice, token: str, replacing: bool)
 
 @transaction.atomic
 def backup_codes_renew(*, user) -> list[str]:
-    """Ten new backup codes; the old ones stop working. Each code works once."""
-    device, _ = StaticDevice.objects.get_or_create(user=user, name="backup", defaults={"confirmed": True})
-    device.token_set.all().delete()
+    """Ten new backup codes on a new backup device; the old codes stop working, and so does any session
+    that was verified with one of them (its device is gone). Each code works once."""
+    StaticDevice.objects.filter(user=user).delete()
+    device = StaticDevice.objects.create(user=user, name="backup", confirmed=True)
     codes = [StaticToken.random_token() for _ in range(BACKUP_CODES)]
     StaticToken.objects.bulk_create(StaticToken(device=device, token=code) for code in codes)
     return codes
 
 
+def backup_device(user) -> StaticDevice | None:
+    return StaticDevice.objects.filter(user=user, confirmed=True).first()
+
+
+def holds_demo_key(device) -> bool:
+    """Whether `device` is an authenticator with the demo's published key (trailing zero bytes do not
+    change TOTP codes, so a padded copy counts too)."""
+    from .demo import DEMO_TOTP_KEY
+
+    if not isinstance(device, TOTPDevice):
+        return False
+    return device.bin_key.rstrip(b"\0") == bytes.fromhex(DEMO_TOTP_KEY).rstrip(b"\0")
+
+
 def verify(*, user, token: str):
-    """The device that accepts `token` (authenticator or a not yet used backup code), or None."""
+    """The device that accepts `token` (authenticator or a not yet used backup code), or None. In
+    production the demo's published key never counts, even if such a device slipped in after start-up."""
     token = (token or "").strip().replace(" ", "")
     if not token or len(token) > 16:
         return None
-    return match_token(user, token)
+    device = match_token(user, token)
+    if device is not None and not settings.DEBUG and holds_demo_key(device):
+        return None
+    return device
 
 
 def qr_svg(device: TOTPDevice) -> str:

@@ -1,9 +1,13 @@
 import time
 
 from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import logout
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
+from django.contrib.auth.views import redirect_to_login
 from django.shortcuts import redirect, render, resolve_url
+from django.urls import reverse
 from django.utils.decorators import method_decorator
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
@@ -11,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django.views.i18n import set_language as django_set_language
 from django_otp import login as otp_login
+from django_otp.plugins.otp_static.models import StaticDevice
 
 from collab_hub.audit.models import SecurityEvent
 from collab_hub.audit.services import security_event
@@ -18,7 +23,8 @@ from collab_hub.audit.services import security_event
 from . import twofactor
 from .forms import ReauthenticateForm, TokenForm
 from .lockout import address_throttled
-from .services import user_set_language
+from .middleware import PASSWORD_AT
+from .services import login_session_record, sessions_end_for, user_set_language
 
 
 def _set_language_cookie(response, language: str) -> None:
@@ -55,8 +61,16 @@ class PasswordChangeView(auth_views.PasswordChangeView):
 
     def form_valid(self, form):
         response = super().form_valid(form)
+        # Django gave this session a new key: register it, so it can still be ended with the others.
+        login_session_record(request=self.request, user=self.request.user, password_step=False)
         security_event(self.request, SecurityEvent.Kind.PASSWORD_CHANGED, user=self.request.user)
         return response
+
+
+@login_not_required
+def admin_login(request):
+    """Django admin's log-in page sends people to ours (with where they were going)."""
+    return redirect_to_login(request.GET.get("next") or reverse("admin:index"))
 
 
 @login_not_required
@@ -85,6 +99,7 @@ def _next_url(request) -> str:
 # Session keys of an enrolment: the unconfirmed authenticator shown on the page, and until when a
 # verified person who entered the password again may replace their authenticator.
 ENROL_DEVICE = "collab_hub.enrol_device"
+FIRST_ENROLMENT_SECONDS = 15 * 60
 REPLACE_UNTIL = "collab_hub.replace_authenticator_until"
 REPLACE_SECONDS = 600
 
@@ -105,6 +120,12 @@ def twofactor_setup(request):
     replacing = enrolled
     if replacing and not _may_replace(request):
         return redirect("twofactor_manage")
+    if not replacing and time.time() - request.session.get(PASSWORD_AT, 0) > FIRST_ENROLMENT_SECONDS:
+        # A first enrolment follows the password closely: not an old session (one that outlived an
+        # admin's reset, say) that never passed a second factor.
+        logout(request)
+        messages.info(request, _("Log in again to set up two-step log-in."))
+        return redirect_to_login(reverse("twofactor_setup"))
     device = twofactor.totp_enrol_start(user=request.user, device_id=request.session.get(ENROL_DEVICE))
     request.session[ENROL_DEVICE] = device.pk
     form = TokenForm(request.POST or None)
@@ -122,6 +143,9 @@ def twofactor_setup(request):
             otp_login(request, twofactor.confirmed_totp(request.user))
             kind = SecurityEvent.Kind.OTP_REPLACED if replacing else SecurityEvent.Kind.OTP_ENROLLED
             security_event(request, kind, user=request.user)
+            if replacing:
+                # Whoever else was logged in (a lost phone, a stolen backup code) is logged out.
+                sessions_end_for(user=request.user, request=request, by=request.user, keep_current=True)
             return render(
                 request, "registration/backup_codes.html", {"codes": codes, "next": _next_url(request)}
             )
@@ -161,15 +185,19 @@ def twofactor_verify(request):
 
 def twofactor_manage(request):
     """New backup codes, or a new authenticator (a new phone), after entering the password again.
-    Only verified sessions get here (the middleware)."""
-    form = ReauthenticateForm(request.user, request.POST or None)
+    Only verified sessions get here (the middleware). The password goes through `authenticate`, so
+    wrong guesses count towards the lockout and are in the security log."""
+    form = ReauthenticateForm(request.user, request.POST or None, request=request)
     if request.method == "POST" and form.is_valid():
         if request.POST.get("action") == "new_device":
             # Nothing is removed yet: the current authenticator works until the new one is confirmed.
             request.session[REPLACE_UNTIL] = time.time() + REPLACE_SECONDS
             request.session.pop(ENROL_DEVICE, None)
             return redirect("twofactor_setup")
+        verified_by_backup = isinstance(request.user.otp_device, StaticDevice)
         codes = twofactor.backup_codes_renew(user=request.user)
+        if verified_by_backup:
+            otp_login(request, twofactor.backup_device(request.user))  # this session stays verified
         security_event(request, SecurityEvent.Kind.BACKUP_CODES, user=request.user)
         return render(
             request, "registration/backup_codes.html", {"codes": codes, "next": resolve_url("home")}

@@ -10,13 +10,30 @@ security_logger = logging.getLogger("collab_hub.security")
 
 
 def _address(value: str | None) -> str | None:
-    """`value` as a normalised IP address, or None when it is not one."""
+    """`value` as a normalised IP address, or None when it is not one. Accepts what proxies write:
+    `203.0.113.9`, `203.0.113.9:4711`, `2001:db8::1`, `[2001:db8::1]:443`; an IPv4 address mapped into
+    IPv6 counts as the IPv4 address."""
     if not value:
         return None
+    value = value.strip()
+    if value.startswith("["):  # [v6] or [v6]:port
+        value = value[1 : value.find("]")] if "]" in value else value
+    elif value.count(":") == 1:  # v4:port
+        value = value.split(":", 1)[0]
     try:
-        return str(ipaddress.ip_address(value.strip().strip("[]")))
+        address = ipaddress.ip_address(value)
     except ValueError:
         return None
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    return str(address)
+
+
+def _trusted_proxy(address: str | None) -> bool:
+    if address is None:
+        return False
+    ip = ipaddress.ip_address(address)
+    return any(ip in network for network in settings.TRUSTED_PROXY_NETWORKS)
 
 
 def client_address(request: HttpRequest | None) -> str | None:
@@ -24,22 +41,25 @@ def client_address(request: HttpRequest | None) -> str | None:
     throttle, the access log and the security log.
 
     Behind TRUSTED_PROXY_HOPS reverse proxies, REMOTE_ADDR is the nearest proxy's address and each
-    proxy appends the address it received the request from to X-Forwarded-For, so the client is the
-    entry that many places from the end. Entries further left were written by the client itself and
-    are never believed. With no trusted hops the header is ignored altogether (anyone can send it)."""
+    proxy appends the address it received the request from to X-Forwarded-For. Walking from the right,
+    each hop is believed only while the machine that wrote it is a trusted proxy
+    (TRUSTED_PROXY_ADDRESSES): entries the client wrote itself, or a request that reached gunicorn
+    without passing the proxies, claim nothing. With no trusted hops the header is ignored altogether."""
     if request is None:
         return None
-    remote = _address(request.META.get("REMOTE_ADDR"))
+    peer = _address(request.META.get("REMOTE_ADDR"))
     hops = settings.TRUSTED_PROXY_HOPS
-    if hops <= 0:
-        return remote
-    chain = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
-    chain = [part for part in chain if part]
-    if not chain:
-        return remote  # not through the proxies (a health check on the host itself, say)
-    # Fewer entries than hops: the request entered the chain past its first proxy; the oldest entry
-    # is then the furthest machine a trusted proxy saw.
-    return _address(chain[-min(hops, len(chain))]) or remote
+    chain = [part for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()]
+    for _hop in range(hops):
+        if not chain or not _trusted_proxy(peer):
+            return peer
+        written = chain.pop()
+        parsed = _address(written)
+        if parsed is None:
+            security_logger.warning("unreadable X-Forwarded-For entry %r from proxy %s", written[:60], peer)
+            return None
+        peer = parsed
+    return peer
 
 
 def access_log_write(

@@ -15,58 +15,59 @@ from collab_hub.audit.services import client_address
 from .health import run_checks
 from .panels import collect
 
-# Anyone may ask whether the hub is up; the answer is computed at most once per HEALTH_CACHE_SECONDS
-# (the worker ping waits up to a second), so a monitor polling often cannot tie up the web workers.
-HEALTH_STATUS_KEY = "health:status"
+# Anyone may ask whether the hub is up. The checks (the worker ping waits up to a second) run at most
+# once per HEALTH_CACHE_SECONDS whoever asks, so polling, or a proxy that makes every caller look
+# local, cannot tie up the web workers.
+HEALTH_KEY = "health:components"
 HEALTH_LOCK_KEY = "health:computing"
 # Headers a proxy sets; a loopback request carrying one came from somewhere else.
 PROXY_HEADERS = ("HTTP_X_FORWARDED_FOR", "HTTP_FORWARDED", "HTTP_X_REAL_IP")
 
 
 def _may_see_health_detail(request) -> bool:
-    """Per-component detail for callers on this machine or with the HEALTH_TOKEN."""
+    """Per-component detail for callers with the HEALTH_TOKEN, or on this machine itself (loopback and
+    no proxy header at all)."""
     token = settings.HEALTH_TOKEN
     given = request.META.get("HTTP_AUTHORIZATION", "")
     if token and given.startswith("Bearer ") and constant_time_compare(given[7:].strip(), token):
         return True
-    if settings.TRUSTED_PROXY_HOPS == 0 and any(header in request.META for header in PROXY_HEADERS):
+    if any(header in request.META for header in PROXY_HEADERS):
         return False
     address = client_address(request)
     return address is not None and ipaddress.ip_address(address).is_loopback
 
 
-def _overall_status() -> str:
-    """'ok' or 'down', from the cache when it is fresh; one caller at a time recomputes it."""
+def _components() -> dict:
+    """The component checks, from the cache when fresh; one caller at a time recomputes them (the others
+    get the previous answer meanwhile)."""
     try:
-        status = cache.get(HEALTH_STATUS_KEY)
-        if status is not None:
-            return status
-        computing_elsewhere = not cache.add(HEALTH_LOCK_KEY, 1, timeout=5)
-        stale = cache.get(f"{HEALTH_STATUS_KEY}:stale")
-        if computing_elsewhere and stale is not None:
+        components = cache.get(HEALTH_KEY)
+        if components is not None:
+            return components
+        stale = cache.get(f"{HEALTH_KEY}:stale")
+        if not cache.add(HEALTH_LOCK_KEY, 1, timeout=5) and stale is not None:
             return stale
-    except Exception:  # the cache is Redis: when it is down, so is the hub
-        return "down"
-    status = "ok" if all(state["ok"] for state in run_checks().values()) else "down"
+    except Exception:  # the cache is Redis: the checks below say what is down
+        return run_checks()
+    components = run_checks()
     try:
-        cache.set(HEALTH_STATUS_KEY, status, timeout=settings.HEALTH_CACHE_SECONDS)
-        cache.set(f"{HEALTH_STATUS_KEY}:stale", status, timeout=settings.HEALTH_CACHE_SECONDS * 10)
+        cache.set(HEALTH_KEY, components, timeout=settings.HEALTH_CACHE_SECONDS)
+        cache.set(f"{HEALTH_KEY}:stale", components, timeout=settings.HEALTH_CACHE_SECONDS * 10)
         cache.delete(HEALTH_LOCK_KEY)
-    except Exception:  # noqa: S110 - reported as down by the checks themselves
+    except Exception:  # noqa: S110 - Redis went away meanwhile; the answer says so next time
         pass
-    return status
+    return components
 
 
 @login_not_required
 @never_cache
 @require_GET
 def health(request):
-    if not _may_see_health_detail(request):
-        status = _overall_status()
-        return JsonResponse({"status": status}, status=200 if status == "ok" else 503)
-    components = run_checks()
+    components = _components()
     down = sorted(name for name, state in components.items() if not state["ok"])
-    body = {"status": "ok" if not down else "down", "down": down, "components": components}
+    body = {"status": "ok" if not down else "down"}
+    if _may_see_health_detail(request):
+        body.update({"down": down, "components": components})
     return JsonResponse(body, status=200 if not down else 503)
 
 

@@ -1,10 +1,21 @@
 """/health/ reports each component and answers 503 naming what is down."""
 
 import pytest
+from django.core.cache import cache
 from django.urls import reverse
 
 from collab_hub.core.services import heartbeat_record
 from collab_hub.core.tasks import BEAT_HEARTBEAT
+from collab_hub.core.views import HEALTH_KEY, HEALTH_LOCK_KEY
+
+
+@pytest.fixture(autouse=True)
+def fresh_health_cache():
+    """The answer is cached for everyone: each test starts from a fresh computation."""
+    keys = [HEALTH_KEY, f"{HEALTH_KEY}:stale", HEALTH_LOCK_KEY]
+    cache.delete_many(keys)
+    yield
+    cache.delete_many(keys)
 
 
 @pytest.mark.django_db(transaction=True)

@@ -200,8 +200,8 @@ def test_a_new_phone_needs_a_verified_session_and_the_password_and_keeps_the_old
     assert TOTPDevice.objects.get(pk=new.pk).confirmed
     assert SecurityEvent.objects.filter(kind="otp_replaced", user=user).count() == 1
     assert is_verified(client)
-    # The other session was verified by the old device: it is no longer.
-    assert other.get(reverse("home"))["Location"].startswith(reverse("twofactor_verify"))
+    # The other session (the old phone's) is logged out.
+    assert other.get(reverse("home"))["Location"].startswith(reverse("login"))
     # The password step does not open enrolment again.
     assert client.get(reverse("twofactor_setup"))["Location"] == reverse("twofactor_manage")
 
@@ -285,15 +285,28 @@ def test_admin_reset_refuses_oneself_and_a_superuser_for_a_plain_admin():
         (1, "6.6.6.6, 203.0.113.9", "203.0.113.9"),  # the client wrote 6.6.6.6 itself
         (2, "6.6.6.6, 203.0.113.9, 10.0.0.2", "203.0.113.9"),
         (2, "203.0.113.9", "203.0.113.9"),  # came in past the first proxy
-        (1, "not-an-address", "10.0.0.1"),
+        (1, "not-an-address", None),  # a proxy writing garbage: no address rather than the proxy's
         (1, "", "10.0.0.1"),
         (1, "2001:db8::1", "2001:db8::1"),
+        (1, "203.0.113.9:4711", "203.0.113.9"),  # proxies that add the client's port
+        (1, "[2001:db8::1]:443", "2001:db8::1"),
+        (1, "::ffff:203.0.113.9", "203.0.113.9"),  # one client, one key
+        (2, "6.6.6.6, 203.0.113.9, 198.51.100.1", "198.51.100.1"),  # the "first proxy" is no proxy of ours
     ],
 )
 def test_client_address_from_trusted_proxy_hops(settings, hops, forwarded, expected):
     settings.TRUSTED_PROXY_HOPS = hops
     request = RequestFactory().get("/", REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR=forwarded)
     assert client_address(request) == expected
+
+
+def test_a_request_that_bypasses_the_proxy_claims_no_address(settings):
+    """gunicorn reached directly from the internet: the header is the caller's own invention."""
+    settings.TRUSTED_PROXY_HOPS = 1
+    request = RequestFactory().get("/", REMOTE_ADDR="198.51.100.66", HTTP_X_FORWARDED_FOR="127.0.0.1")
+    assert client_address(request) == "198.51.100.66"
+    response = Client(REMOTE_ADDR="198.51.100.66", HTTP_X_FORWARDED_FOR="127.0.0.1").get(reverse("health"))
+    assert "components" not in response.json()
 
 
 def behind_proxy(address: str) -> Client:
@@ -371,9 +384,12 @@ def test_a_flood_from_one_address_is_throttled_for_a_minute_not_locked(settings)
 
 @pytest.fixture
 def fresh_health_cache():
-    cache.delete_many(["health:status", "health:status:stale", "health:computing"])
+    from collab_hub.core.views import HEALTH_KEY, HEALTH_LOCK_KEY
+
+    keys = [HEALTH_KEY, f"{HEALTH_KEY}:stale", HEALTH_LOCK_KEY]
+    cache.delete_many(keys)
     yield
-    cache.delete_many(["health:status", "health:status:stale", "health:computing"])
+    cache.delete_many(keys)
 
 
 def test_health_for_anonymous_callers_is_cached_and_without_detail(
@@ -461,3 +477,141 @@ def test_seeding_for_benchmarks_replaces_the_demo_key():
     assert demo_keys_replace() == 2
     keys = set(TOTPDevice.objects.values_list("key", flat=True))
     assert len(keys) == 2 and DEMO_TOTP_KEY not in keys
+
+
+# --- found in review: each of these broke a rule above --------------------------------------------
+
+
+def test_production_checks_pass_on_a_database_that_is_not_migrated_yet():
+    """`migrate` runs the checks with the database before it creates the device table."""
+    import psycopg2
+
+    name = "collab_hub_empty_check"
+    conn = psycopg2.connect(dbname="postgres")
+    conn.autocommit = True
+    with conn.cursor() as cursor:
+        cursor.execute(f"DROP DATABASE IF EXISTS {name}")
+        cursor.execute(f"CREATE DATABASE {name}")
+    try:
+        result = run_with(
+            {"DATABASE_URL": f"postgres:///{name}", **PRODUCTION},
+            "manage.py",
+            "check",
+            "--deploy",
+            "--database",
+            "default",
+            "--fail-level",
+            "ERROR",
+        )
+        assert result.returncode == 0, result.stderr[-2000:]
+    finally:
+        with conn.cursor() as cursor:
+            cursor.execute(f"DROP DATABASE IF EXISTS {name}")
+        conn.close()
+
+
+def test_an_admin_reset_also_ends_a_session_whose_key_a_password_change_cycled():
+    user, _ = enrolled_user()
+    theirs = Client()
+    password_login(theirs)
+    theirs.post(reverse("twofactor_verify"), {"token": totp_code(user)})
+    changed = theirs.post(
+        reverse("password_change"),
+        {
+            "old_password": PASSWORD,
+            "new_password1": "een-nieuw-lang-wachtwoord",
+            "new_password2": "een-nieuw-lang-wachtwoord",
+        },
+    )
+    assert changed.status_code == 302 and is_verified(theirs)
+    staff, _admin = admin_client()
+    reset_action(staff, user)
+    # Logged out, not an unverified session that could enrol a key of its own without the password.
+    assert theirs.get(reverse("home"))["Location"].startswith(reverse("login"))
+    assert theirs.get(reverse("twofactor_setup"))["Location"].startswith(reverse("login"))
+    assert not TOTPDevice.objects.filter(user=user).exists()
+
+
+def test_a_first_enrolment_must_follow_the_password_closely(client):
+    user = UserFactory(username="hanna")
+    password_login(client)
+    with freeze_time() as frozen:
+        frozen.tick(timedelta(minutes=16))
+        response = client.get(reverse("twofactor_setup"))
+    assert response["Location"].startswith(reverse("login"))
+    assert "_auth_user_id" not in client.session
+    assert not TOTPDevice.objects.filter(user=user).exists()
+
+
+def test_staff_cannot_read_or_plant_authenticator_keys_in_the_admin():
+    _user, device = enrolled_user("hanna")
+    staff, _ = admin_client(username="bram", superuser=True)
+    for path in (
+        "/admin/otp_totp/totpdevice/",
+        f"/admin/otp_totp/totpdevice/{device.pk}/config/",
+        "/admin/otp_totp/totpdevice/add/",
+        "/admin/otp_static/staticdevice/add/",
+    ):
+        assert staff.get(path).status_code == 404, path
+    plain, person = admin_client(username="plain", superuser=False)
+    page = plain.get(reverse("admin:accounts_user_change", args=[person.pk])).content.decode()
+    assert 'name="is_superuser"' not in page and 'name="is_staff"' not in page
+
+
+def test_a_new_phone_logs_out_a_session_verified_with_a_backup_code(client):
+    user, _ = enrolled_user()
+    codes = None
+    client.force_login(user)
+    response = client.post(reverse("twofactor_manage"), {"password": PASSWORD, "action": "backup_codes"})
+    codes = re.findall(r"<li>([a-z0-9]{8})</li>", response.content.decode())
+    assert is_verified(client)  # the session that asked for them stays verified
+    thief = Client()
+    password_login(thief)
+    assert thief.post(reverse("twofactor_verify"), {"token": codes[0]}).status_code == 302
+    assert is_verified(thief)
+    client.post(reverse("twofactor_manage"), {"password": PASSWORD, "action": "new_device"})
+    client.get(reverse("twofactor_setup"))
+    new = TOTPDevice.objects.get(user=user, confirmed=False)
+    client.post(reverse("twofactor_setup"), {"token": code_for(new.key)})
+    assert is_verified(client)
+    assert thief.get(reverse("home"))["Location"].startswith(reverse("login"))
+
+
+def test_the_admins_log_in_page_is_ours(client):
+    response = client.get("/admin/login/?next=/admin/")
+    assert response.status_code == 302 and response["Location"].startswith(reverse("login"))
+    UserFactory(username="bram", is_staff=True, is_superuser=True)
+    response = client.post("/admin/login/", {"username": "bram", "password": PASSWORD})
+    assert response.status_code == 302 and "_auth_user_id" not in client.session
+
+
+def test_guessing_the_password_on_the_manage_page_counts_towards_the_lockout(client):
+    user, _ = enrolled_user()
+    client.force_login(user)
+    for attempt in range(5):
+        response = client.post(
+            reverse("twofactor_manage"), {"password": "wrong-password-123", "action": "new_device"}
+        )
+        if attempt < 4:
+            assert "niet uw wachtwoord" in response.content.decode()
+    assert response.status_code == 429  # the fifth wrong one locks, as at log-in
+    assert SecurityEvent.objects.filter(kind="login_failed", user=user).count() == 5
+    response = client.post(reverse("twofactor_manage"), {"password": PASSWORD, "action": "new_device"})
+    assert response.status_code == 429  # locked: the right one is refused too
+    assert client.get(reverse("twofactor_setup"))["Location"] == reverse("twofactor_manage")
+
+
+def test_production_refuses_the_demo_key_at_log_in_too_even_padded(settings):
+    from collab_hub.accounts.demo import DEMO_TOTP_KEY
+    from collab_hub.accounts.twofactor import verify
+
+    user = UserFactory(username="huisarts")
+    device = TOTPDevice.objects.create(user=user, name="demo", key=DEMO_TOTP_KEY + "0000", confirmed=True)
+    from collab_hub.accounts.checks import accounts_with_demo_key
+
+    assert accounts_with_demo_key() == ["huisarts"]
+    settings.DEBUG = False
+    assert verify(user=user, token=code_for(DEMO_TOTP_KEY)) is None
+    settings.DEBUG = True
+    device.refresh_from_db()
+    assert verify(user=user, token=totp_code(user)) is not None
