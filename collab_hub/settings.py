@@ -271,6 +271,11 @@ EMAIL_TIMEOUT = 10
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Samenwerkingshub <noreply@localhost>")
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
 
+# Need-to-know (docs/security.md): the receiving side of a closed referral keeps access this many days
+# to finish the file; emergency access ("break the glass") allows this many lookups per person per day.
+REFERRAL_ACCESS_GRACE_DAYS = env.int("REFERRAL_ACCESS_GRACE_DAYS", default=30)
+EMERGENCY_LOOKUPS_PER_DAY = env.int("EMERGENCY_LOOKUPS_PER_DAY", default=5)
+
 # /health/: anyone gets the overall status, cached this many seconds; the per-component detail is for
 # callers on this machine or with `Authorization: Bearer <HEALTH_TOKEN>` (unset: no token accepted).
 HEALTH_CACHE_SECONDS = env.int("HEALTH_CACHE_SECONDS", default=15)

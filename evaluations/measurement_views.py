@@ -11,7 +11,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from collab_hub.audit.models import AccessEvent
-from patients.selectors import get_patient_for_user
+from collab_hub.audit.services import AuditContext
+from patients.selectors import EMERGENCY, get_patient_for_user
 
 from . import measurement_selectors as ms
 from . import measurement_services as services
@@ -83,7 +84,11 @@ def round_close(request, pk: int, round_id: int):
 def outcome_new(request, patient_pk: int, code: str):
     """Record a ZRM or Positive Health measurement (for a patient this person may see)."""
     event = AccessEvent.CREATE if request.method == "POST" else AccessEvent.VIEW
-    access = get_patient_for_user(request, patient_pk, event=event)
+    access = get_patient_for_user(
+        user=request.user, pk=patient_pk, audit=AuditContext.from_request(request), event=event
+    )
+    if access.view == EMERGENCY and request.method == "POST":
+        raise PermissionDenied  # emergency access reads, it does not record
     instrument = get_object_or_404(Instrument, code=code, purpose=Instrument.Purpose.PATIENT_OUTCOME)
     version = instrument.current_version()
     if version is None:

@@ -8,6 +8,7 @@ from django.contrib.postgres.fields import ArrayField
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from teams.choices import LifeDomain
@@ -15,7 +16,8 @@ from teams.models import Organisation, Team, postcode_validator
 
 PSEUDONYM_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no look-alikes (0/O, 1/I)
 
-# Concerns in these domains are medical: the social domain sees them only when a referral shares them.
+# Concerns in these domains are medical: outside the practice they are seen only in the referral that
+# shared them, by the people involved in it while they are (referrals/workflow.py).
 MEDICAL_DOMAINS = frozenset({LifeDomain.MENTAL_HEALTH, LifeDomain.PHYSICAL_HEALTH, LifeDomain.SUBSTANCE_USE})
 
 
@@ -174,11 +176,6 @@ class Concern(models.Model):
     description = models.TextField(_("description"), max_length=2000)
     since = models.DateField(_("since"), null=True, blank=True)
     status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.ACTIVE)
-    shared_with_social_domain = models.BooleanField(
-        _("shared with the social domain"),
-        default=False,
-        help_text=_("Set when a referral letter shares this concern with the receiving team."),
-    )
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("recorded by"),
@@ -283,10 +280,15 @@ class Consent(models.Model):
 
 
 class CareRelationship(models.Model):
-    """Why a professional outside the patient's practice may see the patient.
+    """Why a professional outside the patient's practice may see the patient, and for how long.
 
-    Referrals add rows for their sender, receiver and forwarded-to people; emergency access adds a
-    time-boxed one. Membership of the patient's practice is a relationship of its own (not stored).
+    Referrals add rows for the people involved in them (referrals/workflow.py says who and when) and end
+    them when the person stops being involved: forwarded or reassigned away, declined, the referral
+    closed (after a grace period), cancelled or entered in error, consent withdrawn. A row that names a
+    team holds only while the person is a member of that team; a row with a team and no person stands
+    for whoever coordinates that team now. Emergency access adds a time-boxed row of its own.
+    Membership of the patient's practice team is a relationship of its own (not stored). Ended rows
+    stay: they are the history, and they grant nothing.
     """
 
     class Kind(models.TextChoices):
@@ -297,31 +299,81 @@ class CareRelationship(models.Model):
         JOINT_CONSULTATION = "joint_consultation", _("Joint consultation participant")
         EMERGENCY = "emergency", _("Emergency access")
 
+    class Ended(models.TextChoices):
+        FORWARDED = "forwarded", _("Forwarded to someone else")
+        REASSIGNED = "reassigned", _("Reassigned to someone else")
+        DECLINED = "declined", _("Declined")
+        CLOSED = "closed", _("Referral closed (after the grace period)")
+        CANCELLED = "cancelled", _("Referral cancelled")
+        ENTERED_IN_ERROR = "entered_in_error", _("Referral entered in error")
+        CONSENT_WITHDRAWN = "consent_withdrawn", _("Consent withdrawn")
+        REMOVED = "removed", _("No longer a participant")
+        EXPIRED = "expired", _("Time limit reached")
+
     patient = models.ForeignKey(
         Patient, verbose_name=_("patient"), on_delete=models.CASCADE, related_name="care_relationships"
     )
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("professional"), on_delete=models.CASCADE, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("professional"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+        help_text=_("Empty for a team's coordinators: whoever coordinates the team now."),
+    )
+    team = models.ForeignKey(
+        Team,
+        verbose_name=_("through team"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+        help_text=_("Holds only while the professional is a member (or coordinator) of this team."),
+    )
+    # The referral the relationship comes from. A plain id: referrals is a higher app than patients.
+    referral_id = models.BigIntegerField(_("referral"), null=True, blank=True, db_index=True)
+    consent = models.ForeignKey(
+        Consent,
+        verbose_name=_("on the basis of consent"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="relationships",
     )
     kind = models.CharField(_("kind"), max_length=30, choices=Kind.choices)
     source = models.CharField(_("source"), max_length=50, blank=True, help_text=_("E.g. referral:123"))
     reason = models.CharField(_("reason"), max_length=500, blank=True)
-    starts_at = models.DateTimeField(_("from"), auto_now_add=True)
+    starts_at = models.DateTimeField(_("from"), default=timezone.now)
     ends_at = models.DateTimeField(_("until"), null=True, blank=True)
+    ended_reason = models.CharField(_("ended because"), max_length=20, choices=Ended.choices, blank=True)
 
     class Meta:
         verbose_name = _("care relationship")
         verbose_name_plural = _("care relationships")
-        indexes = [models.Index(fields=["user", "patient"], name="care_rel_user_patient_idx")]
+        indexes = [
+            models.Index(fields=["user", "patient"], name="care_rel_user_patient_idx"),
+            models.Index(
+                fields=["team", "patient"], condition=Q(user__isnull=True), name="care_rel_team_patient_idx"
+            ),
+        ]
         constraints = [
+            # One open relationship per person (or team) and kind per referral; ended ones are history.
             models.UniqueConstraint(
-                fields=["patient", "user", "kind", "source"], name="care_relationship_unique"
+                fields=["patient", "referral_id", "user", "team", "kind", "source"],
+                condition=Q(ends_at__isnull=True),
+                nulls_distinct=False,
+                name="care_relationship_one_open",
             ),
             models.CheckConstraint(
                 condition=~Q(kind="emergency") | (Q(ends_at__isnull=False) & ~Q(reason="")),
                 name="care_relationship_emergency_is_timeboxed_with_reason",
             ),
+            models.CheckConstraint(
+                condition=Q(user__isnull=False) | Q(team__isnull=False, kind="team_coordinator"),
+                name="care_relationship_has_someone",
+            ),
         ]
 
     def __str__(self) -> str:
-        return f"{self.user} – {self.get_kind_display()}"
+        return f"{self.user or self.team} – {self.get_kind_display()}"

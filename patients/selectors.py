@@ -3,20 +3,27 @@
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from django.core.exceptions import PermissionDenied
+from django.db import connection
 from django.db.models import Exists, OuterRef, Q, QuerySet
-from django.http import Http404, HttpRequest
+from django.http import Http404
 from django.utils import timezone
 
 from collab_hub.audit.models import AccessEvent, AccessLogEntry, Outcome
-from collab_hub.audit.services import access_log_write
+from collab_hub.audit.services import AuditContext, access_log_write
 from teams.choices import Discipline
-from teams.models import Organisation, Team
-from teams.selectors import discipline_of, practices_of
+from teams.models import Membership, Organisation, Team
+from teams.selectors import care_practices_of, discipline_of
 
 from .models import CareRelationship, Concern, Consent, Patient
 
-FULL = "full"
-MINIMAL = "minimal"
+FULL = "full"  # the patient's practice: everything, and it may change the record
+EMERGENCY = "emergency"  # break the glass: medical detail, read-only, the BSN only for roles that need it
+MINIMAL = "minimal"  # the social domain through a referral: no medical detail unless a referral shares it
+
+# Disciplines that may break the glass, and those whose emergency view includes the BSN.
+EMERGENCY_DISCIPLINES = frozenset({Discipline.GP, Discipline.POH_GGZ, Discipline.DISTRICT_NURSE})
+BSN_DISCIPLINES = frozenset({Discipline.GP, Discipline.POH_GGZ, Discipline.PRACTICE_ASSISTANT})
 
 
 def role_of(user) -> str:
@@ -29,86 +36,111 @@ def role_label(code: str) -> str:
 
 
 def practice_ids_of(user) -> set[int]:
-    return set(practices_of(user).values_list("pk", flat=True))
+    """The practices whose patient files `user` works in (membership of a practice team)."""
+    return set(care_practices_of(user).values_list("pk", flat=True))
 
 
-def active_relationships(*, user, at: datetime | None = None) -> QuerySet[CareRelationship]:
+def _active(at: datetime) -> Q:
+    return Q(starts_at__lte=at) & (Q(ends_at__isnull=True) | Q(ends_at__gt=at))
+
+
+def relationships_of(*, user, at: datetime | None = None) -> QuerySet[CareRelationship]:
+    """The care relationships that give `user` access at `at` (now): their own open ones, a team-bound one
+    only while they are a member of that team, and a team's coordinator rows while they coordinate it."""
     at = at or timezone.now()
-    return CareRelationship.objects.filter(user=user).filter(Q(ends_at__isnull=True) | Q(ends_at__gt=at))
+    teams = list(Membership.objects.filter(user=user).values_list("team_id", "role"))
+    member_of = [team for team, _ in teams]
+    coordinates = [team for team, role in teams if role == Membership.Role.COORDINATOR]
+    return CareRelationship.objects.filter(_active(at)).filter(
+        Q(user=user, team__isnull=True)
+        | Q(user=user, team__in=member_of)
+        | Q(user__isnull=True, kind=CareRelationship.Kind.TEAM_COORDINATOR, team__in=coordinates)
+    )
 
 
-def visible_patients(*, user) -> QuerySet[Patient]:
-    """Every patient this user has a care relationship with (their practice, a referral, emergency access)."""
-    related = active_relationships(user=user).filter(patient=OuterRef("pk"))
+def visible_patients(*, user, at: datetime | None = None) -> QuerySet[Patient]:
+    """Every patient this user has a care relationship with at `at` (now): their practice, a referral
+    they are involved in, emergency access."""
+    related = relationships_of(user=user, at=at).filter(patient=OuterRef("pk"))
     return Patient.objects.filter(Q(practice__in=practice_ids_of(user)) | Exists(related))
 
 
 @dataclass
 class PatientAccess:
     patient: Patient
-    view: str  # FULL for the practice and emergency access, MINIMAL for the social domain
+    view: str  # FULL, EMERGENCY or MINIMAL
     relation: str
+    user: object = None
+    shows_bsn: bool = False
 
     @property
     def is_full(self) -> bool:
+        """Medical detail is shown (the practice, and emergency access)."""
+        return self.view in (FULL, EMERGENCY)
+
+    @property
+    def can_edit(self) -> bool:
+        """Only the patient's practice changes the record and records or withdraws consent."""
         return self.view == FULL
 
 
 def _relation(user, patient: Patient) -> tuple[str, str] | None:
     if patient.practice_id in practice_ids_of(user):
         return "practice", FULL
-    kinds = set(active_relationships(user=user).filter(patient=patient).values_list("kind", flat=True))
+    kinds = set(relationships_of(user=user).filter(patient=patient).values_list("kind", flat=True))
     if CareRelationship.Kind.EMERGENCY in kinds:
-        return CareRelationship.Kind.EMERGENCY, FULL
+        return CareRelationship.Kind.EMERGENCY, EMERGENCY
     if kinds:
         return sorted(kinds)[0], MINIMAL
     return None
 
 
 def get_patient_for_user(
-    request: HttpRequest,
-    pk: int,
     *,
+    user,
+    pk: int,
+    audit: AuditContext | None = None,
     event: AccessEvent = AccessEvent.VIEW,
     purpose: str = "care",
+    needs: str = "view",
     object_type: str = "patient",
     object_id: int | None = None,
 ) -> PatientAccess:
-    """The only way views fetch a patient. Logs the access (or the denial) and 404s without a relationship.
-
-    The log row is written before anything is shown: when it cannot be written, this raises and the
-    request fails closed.
-    """
-    user = request.user
+    """The only way views fetch a patient. 404 without a care relationship; 403 when the relationship
+    does not allow `needs` ("edit": the practice only). Every access is logged with its outcome, before
+    anything is shown: when the row cannot be written this raises and the request fails closed."""
     patient = Patient.objects.select_related("practice").filter(pk=pk).first()
     found = _relation(user, patient) if patient is not None else None
-    if found is None:
+    allowed = found is not None and (needs == "view" or found[1] == FULL)
+    log = {
+        "user": user,
+        "audit": audit,
+        "event": event,
+        "role": role_of(user),
+        "object_type": object_type,
+        "purpose": purpose,
+    }
+    if not allowed:
         access_log_write(
-            user=user,
-            request=request,
-            event=event,
+            **log,
             outcome=Outcome.DENIED,
-            role=role_of(user),
             patient_id=pk,
-            object_type=object_type,
             object_id=object_id,
-            purpose=purpose,
+            reason=f"needs: {needs}" if found else "",
         )
-        raise Http404
+        if found is None:
+            raise Http404
+        raise PermissionDenied
     relation, view = found
     access_log_write(
-        user=user,
-        request=request,
-        event=event,
-        role=role_of(user),
+        **log,
         patient_id=patient.pk,
-        object_type=object_type,
         object_id=object_id if object_id is not None else patient.pk,
-        purpose=purpose,
         reason="" if relation == "practice" else f"relation: {relation}",
         needs_review=relation == CareRelationship.Kind.EMERGENCY,
     )
-    return PatientAccess(patient=patient, view=view, relation=relation)
+    shows_bsn = view == FULL or (view == EMERGENCY and discipline_of(user) in BSN_DISCIPLINES)
+    return PatientAccess(patient=patient, view=view, relation=relation, user=user, shows_bsn=shows_bsn)
 
 
 def patient_list_for(*, user) -> QuerySet[Patient]:
@@ -142,17 +174,26 @@ def possible_duplicates(
 
 
 def concerns_for(access: PatientAccess) -> list[Concern]:
-    """What this viewer may see: every concern for the practice; non-medical or shared ones otherwise."""
+    """What this viewer may see here: every concern with medical detail (the practice, emergency access);
+    otherwise the non-medical ones. A medical concern reaches the social domain only in the referral that
+    shared it, on that referral's pages, for the people involved in it."""
     concerns = access.patient.concerns.select_related("recorded_by").order_by("status", "domain", "pk")
     if access.is_full:
         return list(concerns)
-    return [c for c in concerns if not c.is_medical or c.shared_with_social_domain]
+    return [c for c in concerns if not c.is_medical]
 
 
-def consents_for(patient: Patient) -> QuerySet[Consent]:
-    return patient.consents.select_related(
+def consents_for(access: PatientAccess) -> list[Consent]:
+    """The practice (and emergency access) sees every consent; the social domain only those given to
+    its own teams or organisations: the basis of its own access, not the patient's other relations."""
+    consents = access.patient.consents.select_related(
         "recipient_organisation", "recipient_team__organisation", "recorded_by", "withdrawn_by"
     ).order_by("-given_on", "-pk")
+    if access.is_full:
+        return list(consents)
+    teams = Membership.objects.filter(user=access.user).values("team_id")
+    organisations = Membership.objects.filter(user=access.user).values("team__organisation_id")
+    return list(consents.filter(Q(recipient_team__in=teams) | Q(recipient_organisation__in=organisations)))
 
 
 def consent_is_valid(
@@ -184,3 +225,20 @@ def consent_is_valid(
 
 def access_history(*, patient: Patient) -> QuerySet[AccessLogEntry]:
     return AccessLogEntry.objects.filter(patient_id=patient.pk).order_by("-at", "-pk")
+
+
+def consent_for_use(
+    *, patient: Patient, purpose: str, recipient: Team | Organisation, at: datetime | None = None
+) -> Consent | None:
+    """`consent_is_valid`, for a service about to share data: the patient's consents for `purpose` are
+    locked FOR SHARE first, so a withdrawal being committed meanwhile either came first (then this
+    returns None) or waits until the caller's transaction has ended. Call inside `transaction.atomic`."""
+    if not connection.in_atomic_block:
+        raise RuntimeError("consent_for_use must run inside the transaction that shares the data")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT id FROM patients_consent WHERE patient_id = %s AND purpose = %s ORDER BY id FOR SHARE",
+            [patient.pk, purpose],
+        )
+    # A new statement: it sees whatever withdrawal committed while this one waited for the lock.
+    return consent_is_valid(patient=patient, purpose=purpose, recipient=recipient, at=at)

@@ -15,10 +15,10 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from django.views.decorators.http import require_POST
 
-from collab_hub.audit.models import AccessEvent, Outcome
-from collab_hub.audit.services import access_log_write
+from collab_hub.audit.models import AccessEvent
+from collab_hub.audit.services import AuditContext, access_log_write
 from collab_hub.core.panels import collect
-from teams.selectors import practices_of
+from teams.selectors import care_practices_of
 
 from . import selectors, services
 from .forms import ConcernForm, ConsentForm, EmergencyAccessForm, PatientForm, PatientSearchForm
@@ -57,7 +57,7 @@ def patient_list(request):
         event=AccessEvent.SEARCH,
         role=selectors.role_of(request.user),
         object_type="patient_list",
-        reason=f"{len(patients)} shown",
+        reason=f"{len(patients)} shown: " + ",".join(str(p.pk) for p in patients),
     )
     context = {
         "form": form,
@@ -65,7 +65,8 @@ def patient_list(request):
         "page": page,
         "searched": searched,
         "truncated": truncated,
-        "can_create": practices_of(request.user).exists(),
+        "can_create": care_practices_of(request.user).exists(),
+        "can_break_the_glass": services.may_break_the_glass(request.user),
     }
     return render(request, "patients/patient_list.html", context)
 
@@ -74,7 +75,7 @@ def patient_list(request):
 @sensitive_variables("data")
 @sensitive_post_parameters("bsn")
 def patient_create(request):
-    practices = practices_of(request.user).order_by("name")
+    practices = care_practices_of(request.user).order_by("name")
     if not practices:
         raise PermissionDenied
     duplicates = []
@@ -99,7 +100,9 @@ def patient_create(request):
             form.is_valid()
         else:
             try:
-                patient = services.patient_create(request=request, practice=practice, **data)
+                patient = services.patient_create(
+                    by=request.user, audit=AuditContext.from_request(request), practice=practice, **data
+                )
             except ValidationError as error:
                 _apply_form_errors(form, error)
             else:
@@ -110,36 +113,44 @@ def patient_create(request):
     )
 
 
+def _patient(request, pk: int, **kwargs):
+    return selectors.get_patient_for_user(
+        user=request.user, pk=pk, audit=AuditContext.from_request(request), **kwargs
+    )
+
+
+def _change_or_view(request) -> AccessEvent:
+    return AccessEvent.CHANGE if request.method == "POST" else AccessEvent.VIEW
+
+
 @never_cache
 def patient_detail(request, pk: int):
-    access = selectors.get_patient_for_user(request, pk)
+    access = _patient(request, pk)
     context = {
         "access": access,
         "patient": access.patient,
         "concerns": selectors.concerns_for(access),
-        "consents": selectors.consents_for(access.patient),
+        "consents": selectors.consents_for(access),
         "panels": collect("patient_panels", request, access),
     }
     return render(request, "patients/patient_detail.html", context)
-
-
-def _require_full(access) -> None:
-    if not access.is_full:
-        raise PermissionDenied
 
 
 @never_cache
 @sensitive_variables("data")
 @sensitive_post_parameters("bsn")
 def patient_edit(request, pk: int):
-    event = AccessEvent.CHANGE if request.method == "POST" else AccessEvent.VIEW
-    access = selectors.get_patient_for_user(request, pk, event=event)
-    _require_full(access)
+    access = _patient(request, pk, event=_change_or_view(request), needs="edit")
     form = PatientForm(request.POST or None, instance=access.patient)
     if request.method == "POST" and form.is_valid():
         data = {k: v for k, v in form.cleaned_data.items() if k != "confirm_not_duplicate"}
         try:
-            services.patient_update(request=request, patient=Patient.objects.get(pk=pk), **data)
+            services.patient_update(
+                by=request.user,
+                audit=AuditContext.from_request(request),
+                patient=Patient.objects.get(pk=pk),
+                **data,
+            )
         except ValidationError as error:
             _apply_form_errors(form, error)
         else:
@@ -150,13 +161,15 @@ def patient_edit(request, pk: int):
 
 @never_cache
 def concern_create(request, pk: int):
-    access = selectors.get_patient_for_user(
-        request, pk, event=AccessEvent.CHANGE if request.POST else AccessEvent.VIEW
-    )
-    _require_full(access)
+    access = _patient(request, pk, event=_change_or_view(request), needs="edit")
     form = ConcernForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        services.concern_add(request=request, patient=access.patient, **form.cleaned_data)
+        services.concern_add(
+            by=request.user,
+            audit=AuditContext.from_request(request),
+            patient=access.patient,
+            **form.cleaned_data,
+        )
         messages.success(request, _("Concern added."))
         return redirect("patients:detail", pk=pk)
     return render(request, "patients/concern_form.html", {"form": form, "patient": access.patient})
@@ -164,13 +177,17 @@ def concern_create(request, pk: int):
 
 @never_cache
 def consent_create(request, pk: int):
-    access = selectors.get_patient_for_user(
-        request, pk, event=AccessEvent.CHANGE if request.POST else AccessEvent.VIEW, purpose="consent"
-    )
+    """Only the patient's practice records consent (never the recipient for itself)."""
+    access = _patient(request, pk, event=_change_or_view(request), purpose="consent", needs="edit")
     form = ConsentForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            services.consent_record(request=request, patient=access.patient, **form.cleaned_data)
+            services.consent_record(
+                by=request.user,
+                audit=AuditContext.from_request(request),
+                patient=access.patient,
+                **form.cleaned_data,
+            )
         except ValidationError as error:
             _apply_form_errors(form, error)
         else:
@@ -189,12 +206,18 @@ def consent_create(request, pk: int):
 
 @require_POST
 def consent_withdraw(request, pk: int, consent_pk: int):
-    access = selectors.get_patient_for_user(
-        request, pk, event=AccessEvent.CHANGE, purpose="consent", object_type="consent", object_id=consent_pk
+    access = _patient(
+        request,
+        pk,
+        event=AccessEvent.CHANGE,
+        purpose="consent",
+        object_type="consent",
+        object_id=consent_pk,
+        needs="edit",
     )
     consent = get_object_or_404(access.patient.consents, pk=consent_pk)
     try:
-        services.consent_withdraw(request=request, consent=consent)
+        services.consent_withdraw(by=request.user, audit=AuditContext.from_request(request), consent=consent)
     except ValidationError as error:
         messages.error(request, error.messages[0])
     else:
@@ -204,8 +227,7 @@ def consent_withdraw(request, pk: int, consent_pk: int):
 
 @never_cache
 def access_history(request, pk: int):
-    access = selectors.get_patient_for_user(request, pk, event=AccessEvent.PRINT, purpose="access history")
-    _require_full(access)
+    access = _patient(request, pk, event=AccessEvent.PRINT, purpose="access history", needs="edit")
     entries = list(selectors.access_history(patient=access.patient)[:500])
     for entry in entries:
         entry.role_label = selectors.role_label(entry.role)
@@ -214,34 +236,29 @@ def access_history(request, pk: int):
 
 @never_cache
 def emergency_access(request):
-    """Break the glass: find a patient outside your care relationships, with a reason, for 24 hours."""
+    """Break the glass: find a patient outside your care relationships, with a reason, for 24 hours.
+    Only care roles that have it; every lookup is logged, reviewed and counted against a daily limit."""
+    if not services.may_break_the_glass(request.user):
+        raise PermissionDenied
     form = EmergencyAccessForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        matches = list(
-            Patient.objects.filter(
-                last_name__iexact=data["last_name"].strip(),
-                date_of_birth=data["date_of_birth"],
-                postcode=data["postcode"],
-            )[:2]
-        )
-        if len(matches) == 1:
-            services.emergency_access_grant(request=request, patient=matches[0], reason=data["reason"])
-            messages.warning(
-                request, _("Emergency access granted for 24 hours. This access will be reviewed.")
+        try:
+            relation = services.emergency_access_request(
+                by=request.user, audit=AuditContext.from_request(request), **form.cleaned_data
             )
-            return redirect("patients:detail", pk=matches[0].pk)
-        access_log_write(
-            user=request.user,
-            request=request,
-            event=AccessEvent.BREAK_GLASS,
-            outcome=Outcome.DENIED,
-            role=selectors.role_of(request.user),
-            object_type="patient_lookup",
-            reason=data["reason"],
-            needs_review=True,
-        )
-        form.add_error(
-            None, _("No single patient matches these details. Check them, or contact the practice.")
-        )
-    return render(request, "patients/emergency_access.html", {"form": form})
+        except services.EmergencyAccessRefused as refusal:
+            form.add_error(None, str(refusal))
+        except ValidationError as error:
+            _apply_form_errors(form, error)
+        else:
+            if relation is not None:
+                messages.warning(
+                    request,
+                    _("Emergency access granted for 24 hours, read only. This access will be reviewed."),
+                )
+                return redirect("patients:detail", pk=relation.patient_id)
+            form.add_error(
+                None, _("No single patient matches these details. Check them, or contact the practice.")
+            )
+    context = {"form": form, "lookups_left": services.emergency_lookups_left(user=request.user)}
+    return render(request, "patients/emergency_access.html", context)

@@ -17,19 +17,20 @@ from django.contrib.auth import get_user_model
 from django.db.models import Case, DateTimeField, Value, When
 from django.utils import timezone
 
+from collab_hub.audit.services import AuditContext
 from collab_hub.core.workdays import add_working_days, is_working_day
-from patients.models import CareRelationship, Concern, Consent, ConsentPurpose, Patient
+from patients.models import Concern, Consent, ConsentPurpose, Patient
 from patients.selectors import consent_is_valid
-from patients.services import care_relationship_add
+from patients.services import consent_record
 from teams.models import Absence, Membership, Organisation, Team
 from teams.selectors import current_contact_for, discipline_of
 
+from . import services
 from .models import (
     DeclineReason,
     Event,
     Feedback,
     LetterField,
-    Message,
     Pathway,
     Referral,
     Reminder,
@@ -37,6 +38,9 @@ from .models import (
     Status,
     Urgency,
 )
+
+# The demo acts through the services like everyone else; its access-log rows say where they came from.
+DEMO = AuditContext(on_behalf_of="demo data (seed_demo)")
 
 User = get_user_model()
 
@@ -370,15 +374,19 @@ class Story:
     def __init__(self, w: World, referral: Referral, fate: str, handover: str = "") -> None:
         self.w = w
         self.r = referral
+        self.first_via = referral.assigned_via
         self.fate = fate
         self.handover = handover
         self.status = Status.DRAFT
         self.last: datetime | None = None
         self.events: list[Event] = []
         self.feedback: list[Feedback] = []
-        self.messages: list[tuple[Message, datetime]] = []
-        self.relations: list[tuple[object, str]] = []
         self.shared: list[int] = []
+        # What the services are asked to do, in order: (moment, action, acting user, arguments).
+        self.steps: list[tuple[datetime, str, object, dict]] = []
+
+    def _step(self, at: datetime, action: str, by, **arguments) -> None:
+        self.steps.append((at, action, by, arguments))
 
     # -- bookkeeping ---------------------------------------------------------------------------
 
@@ -426,11 +434,7 @@ class Story:
         r.accept_by = add_working_days(day, pathway.accept_within)
         r.first_contact_by = add_working_days(day, pathway.accept_within + pathway.first_contact_within)
         self._event(at, Event.Kind.SENT, r.sender, Status.REQUESTED, to_user=r.receiver)
-        self.relations.append((r.receiver, CareRelationship.Kind.REFERRAL_RECEIVER))
-        if r.patient.practice_id != r.sender_organisation_id:
-            self.relations.append((r.sender, CareRelationship.Kind.REFERRAL_SENDER))
-        for coordinator in self.w.coordinators.get(r.receiving_team_id, []):
-            self.relations.append((coordinator, CareRelationship.Kind.TEAM_COORDINATOR))
+        self._step(at, "send", r.sender, receiving_team=r.receiving_team, receiver=r.receiver)
 
     def acknowledge(self, at: datetime) -> None:
         pending = [f for f in self.feedback if f.acknowledged_at is None]
@@ -441,23 +445,28 @@ class Story:
         self._event(at, Event.Kind.ACKNOWLEDGED, self.r.sender)
         if self.status == Status.COMPLETED and self.r.acknowledged_at is None:
             self.r.acknowledged_at = at
+        self._step(at, "acknowledge", self.r.sender)
 
     def cancel(self, at: datetime, note: str) -> None:
         self._event(at, Event.Kind.CANCELLED, self.r.sender, Status.CANCELLED, note=note)
         self.r.closed_at = at
+        self._step(at, "cancel", self.r.sender, note=note)
 
     def mark_entered_in_error(self, at: datetime, note: str) -> None:
         self._event(at, Event.Kind.ENTERED_IN_ERROR, self.r.sender, Status.ENTERED_IN_ERROR, note=note)
+        self._step(at, "entered_in_error", self.r.sender, note=note)
 
     # -- the receiver's steps ----------------------------------------------------------------------
 
     def accept(self, at: datetime) -> None:
         self._event(at, Event.Kind.ACCEPTED, self.r.receiver, Status.ACCEPTED)
         self.r.accepted_at = at
+        self._step(at, "accept", self.r.receiver)
 
     def decline(self, at: datetime, reason: str, note: str) -> None:
         self._event(at, Event.Kind.DECLINED, self.r.receiver, Status.REJECTED, note=f"{reason}: {note}"[:500])
         self.r.decline_reason, self.r.decline_note, self.r.closed_at = reason, note, at
+        self._step(at, "decline", self.r.receiver, reason=reason, note=note)
 
     def forward(self, at: datetime, to_user, note: str) -> None:
         previous = self.r.receiver
@@ -474,14 +483,14 @@ class Story:
         self.r.accepted_at = None
         self.r.assigned_via = Referral.AssignedVia.FORWARDED
         self.r.accept_by = add_working_days(timezone.localdate(at), self.r.pathway.accept_within)
-        self.relations.append((to_user, CareRelationship.Kind.FORWARDED_TO))
+        self._step(at, "forward", previous, to_user=to_user, note=note)
 
     def reassign(self, at: datetime, coordinator, to_user) -> None:
         previous = self.r.receiver
         self._event(at, Event.Kind.REASSIGNED, coordinator, from_user=previous, to_user=to_user)
         self.r.receiver = to_user
         self.r.assigned_via = Referral.AssignedVia.REASSIGNED
-        self.relations.append((to_user, CareRelationship.Kind.FORWARDED_TO))
+        self._step(at, "reassign", coordinator, to_user=to_user)
 
     def first_contact(self, at: datetime, method: str, text: str) -> None:
         self._event(at, Event.Kind.FIRST_CONTACT, self.r.receiver, Status.IN_PROGRESS)
@@ -492,58 +501,37 @@ class Story:
             contact = day
         self.r.first_contact_at = self.r.last_feedback_at = at
         self.r.feedback_by = day + timedelta(days=self.r.pathway.feedback_every)
-        self.feedback.append(
-            Feedback(
-                referral=self.r,
-                kind=Feedback.Kind.FIRST_CONTACT,
-                author=self.r.receiver,
-                created_at=at,
-                contact_date=contact,
-                contact_method=method,
-                text=text,
-            )
+        self.feedback.append(Feedback(kind=Feedback.Kind.FIRST_CONTACT))
+        self._step(
+            at, "first_contact", self.r.receiver, contact_date=contact, contact_method=method, text=text
         )
 
     def send_feedback(self, at: datetime, kind: str, text: str, domain_statuses: dict) -> None:
         self._event(at, Event.Kind.FEEDBACK, self.r.receiver, note=kind)
         self.r.last_feedback_at = at
         self.r.feedback_by = timezone.localdate(at) + timedelta(days=self.r.pathway.feedback_every)
-        self.feedback.append(
-            Feedback(
-                referral=self.r,
-                kind=kind,
-                author=self.r.receiver,
-                created_at=at,
-                text=text,
-                domain_statuses=domain_statuses,
-            )
-        )
+        self.feedback.append(Feedback(kind=kind))
+        self._step(at, "feedback", self.r.receiver, kind=kind, text=text, domain_statuses=domain_statuses)
 
     def hold(self, at: datetime, note: str) -> None:
         self._event(at, Event.Kind.ON_HOLD, self.r.receiver, Status.ON_HOLD, note=note)
+        self._step(at, "hold", self.r.receiver, note=note)
 
     def resume(self, at: datetime) -> None:
         self._event(at, Event.Kind.RESUMED, self.r.receiver, Status.IN_PROGRESS)
+        self._step(at, "resume", self.r.receiver)
 
     def complete(self, at: datetime, outcome: str, text: str) -> None:
         self._event(at, Event.Kind.COMPLETED, self.r.receiver, Status.COMPLETED, note=outcome)
         r = self.r
         r.completed_at = r.closed_at = r.last_feedback_at = at
         r.acknowledged_at = r.feedback_by = None
-        self.feedback.append(
-            Feedback(
-                referral=r,
-                kind=Feedback.Kind.CLOSURE,
-                author=r.receiver,
-                created_at=at,
-                outcome=outcome,
-                text=text,
-            )
-        )
+        self.feedback.append(Feedback(kind=Feedback.Kind.CLOSURE))
+        self._step(at, "complete", r.receiver, outcome=outcome, text=text)
 
     def message(self, at: datetime, author, text: str) -> None:
         self._at(at, author)
-        self.messages.append((Message(referral=self.r, author=author, text=text), at))
+        self._step(at, "message", author, text=text)
 
 
 # --- the shapes of a referral's life -----------------------------------------------------------------
@@ -992,30 +980,35 @@ def _plan_info_requests(w: World, pathway: Pathway, stories: list[Story]) -> lis
 # --- writing it all down ----------------------------------------------------------------------------
 
 
-def _consent_for(w: World, s: Story) -> Consent:
-    """A consent valid when the referral was sent; recorded shortly before when there was none yet."""
+def _consent_for(w: World, s: Story, team: Team) -> Consent:
+    """A consent valid from the sending until the story's last step; recorded by the patient's practice
+    shortly before the referral when there was none."""
     r = s.r
     purpose = r.pathway.consent_purpose
-    found = consent_is_valid(patient=r.patient, purpose=purpose, recipient=r.receiving_team, at=r.sent_at)
-    if found is not None:
+    last = timezone.localdate(s.last)
+    found = consent_is_valid(patient=r.patient, purpose=purpose, recipient=team, at=r.sent_at)
+    if found is not None and (found.valid_until is None or found.valid_until >= last):
         return found
     given = timezone.localdate(r.sent_at) - timedelta(days=w.rng.randint(0, 14))
     # patients/demo.py looks its consents up by (patient, purpose, team) for referrals and by
     # (patient, purpose, organisation) for joint consultations: use the other kind of recipient here,
     # or its update_or_create would find two rows on the next run.
     recipient = (
-        {"recipient_organisation": r.receiving_team.organisation}
+        {"recipient_organisation": team.organisation}
         if purpose == ConsentPurpose.REFERRAL_SOCIAL
-        else {"recipient_team": r.receiving_team}
+        else {"recipient_team": team}
     )
-    consent = Consent.objects.create(
+    practice_team = w.practice_team[r.patient.practice_id]
+    recorder = r.sender if r.sender in w.members[practice_team.pk] else w.members[practice_team.pk][0]
+    consent = consent_record(
+        by=recorder,
         patient=r.patient,
         purpose=purpose,
         form=w.rng.choice(list(Consent.Form.values)),
         given_on=given,
-        valid_until=given + timedelta(days=YEAR),
-        recorded_by=r.sender,
+        valid_until=max(given + timedelta(days=YEAR), last + timedelta(days=60)),
         note="Besproken bij de verwijzing.",
+        audit=DEMO,
         **recipient,
     )
     Consent.objects.filter(pk=consent.pk).update(recorded_at=min(w.moment(given), r.sent_at))
@@ -1031,7 +1024,49 @@ def _set_moments(model, moments: dict[int, datetime], field_name: str) -> None:
         )
 
 
-def _past_reminders(w: World, stories: list[Story]) -> None:
+def _replay(w: World, s: Story) -> Referral:
+    """Tell the story through the services, step by step, at its moments in the past."""
+    plan = s.r
+    sent_at, _send, sender, send = s.steps[0]
+    _consent_for(w, s, send["receiving_team"])
+    referral = services.referral_send(
+        by=sender,
+        patient=plan.patient,
+        pathway=plan.pathway,
+        receiving_team=send["receiving_team"],
+        receiver=send["receiver"],
+        letter=plan.letter,
+        urgency=plan.urgency,
+        shared_concerns=list(Concern.objects.filter(pk__in=s.shared)),
+        assigned_via=s.first_via,
+        audit=DEMO,
+        at=sent_at,
+    )
+    Referral.objects.filter(pk=referral.pk).update(
+        created_at=sent_at - timedelta(minutes=w.rng.randint(3, 25))
+    )
+    calls = {
+        "accept": services.referral_accept,
+        "decline": services.referral_decline,
+        "forward": services.referral_forward,
+        "reassign": services.referral_reassign,
+        "first_contact": services.referral_first_contact,
+        "feedback": services.referral_feedback,
+        "hold": services.referral_hold,
+        "resume": services.referral_resume,
+        "complete": services.referral_complete,
+        "acknowledge": services.referral_acknowledge,
+        "cancel": services.referral_cancel,
+        "entered_in_error": services.referral_mark_entered_in_error,
+        "message": services.message_post,
+    }
+    for at, action, by, arguments in s.steps[1:]:
+        calls[action](referral=referral, by=by, audit=DEMO, at=at, **arguments)
+    referral.refresh_from_db()
+    return referral
+
+
+def _past_reminders(w: World, referrals: list[Referral]) -> None:
     """The reminders the sweep would have sent for steps that were late in the past (the sweep itself
     only sees what is overdue now), so "reminders per referral" tells the same story as the timings."""
     rules = {
@@ -1042,60 +1077,30 @@ def _past_reminders(w: World, stories: list[Story]) -> None:
     }
     reminders: list[tuple[Reminder, datetime]] = []
 
-    def late(s: Story, trigger: str, days: int, since: datetime, until: datetime | None, occurrence) -> None:
+    def late(r: Referral, trigger: str, days: int, since: datetime, until: datetime | None, occurrence):
         rule = rules.get((trigger, days))
         if rule is None or occurrence is None:
             return
         due = add_working_days(timezone.localdate(since), days + 1)  # the sweep after the cut-off
         if due <= min(timezone.localdate(until) if until else w.today, w.today - timedelta(days=1)):
-            reminders.append((Reminder(referral=s.r, rule=rule, occurrence=str(occurrence)), w.moment(due)))
+            reminders.append((Reminder(referral=r, rule=rule, occurrence=str(occurrence)), w.moment(due)))
 
-    for s in stories:
-        r = s.r
+    for r in referrals:
         if r.accepted_at is None or r.sent_at is None:
             continue  # still waiting: the sweep after seeding creates these
         T = ReminderRule.Trigger
-        late(s, T.NOT_ACCEPTED, 2, r.sent_at, r.accepted_at, r.accept_by)
-        late(s, T.NOT_ACCEPTED, 4, r.sent_at, r.accepted_at, r.accept_by)
+        late(r, T.NOT_ACCEPTED, 2, r.sent_at, r.accepted_at, r.accept_by)
+        late(r, T.NOT_ACCEPTED, 4, r.sent_at, r.accepted_at, r.accept_by)
         if r.first_contact_at is not None:
-            late(s, T.NO_FIRST_CONTACT, 5, r.accepted_at, r.first_contact_at, r.first_contact_by)
+            late(r, T.NO_FIRST_CONTACT, 5, r.accepted_at, r.first_contact_at, r.first_contact_by)
     Reminder.objects.bulk_create([reminder for reminder, _ in reminders])
     _set_moments(Reminder, {reminder.pk: at for reminder, at in reminders}, "created_at")
 
 
 def _write(w: World, stories: list[Story]) -> None:
     stories.sort(key=lambda s: s.r.sent_at)
-    for s in stories:
-        s.r.consent = _consent_for(w, s)
-    Referral.objects.bulk_create([s.r for s in stories])
-    _set_moments(
-        Referral,
-        {s.r.pk: s.r.sent_at - timedelta(minutes=w.rng.randint(3, 25)) for s in stories},
-        "created_at",
-    )
-    Event.objects.bulk_create([e for s in stories for e in s.events])
-    _past_reminders(w, stories)
-    Feedback.objects.bulk_create([f for s in stories for f in s.feedback])
-    messages = [(m, at) for s in stories for m, at in s.messages]
-    Message.objects.bulk_create([m for m, _ in messages])
-    _set_moments(Message, {m.pk: at for m, at in messages}, "created_at")
-
-    through = Referral.shared_concerns.through
-    through.objects.bulk_create(
-        [through(referral_id=s.r.pk, concern_id=pk) for s in stories for pk in s.shared]
-    )
-    Concern.objects.filter(pk__in={pk for s in stories for pk in s.shared}).update(
-        shared_with_social_domain=True
-    )
-
-    starts = {}
-    for s in stories:
-        for user, kind in s.relations:
-            relation = care_relationship_add(
-                patient=s.r.patient, user=user, kind=kind, source=f"referral:{s.r.pk}"
-            )
-            starts.setdefault(relation.pk, s.r.sent_at)
-    _set_moments(CareRelationship, starts, "starts_at")
+    referrals = [_replay(w, s) for s in stories]
+    _past_reminders(w, referrals)
 
 
 def _world(rng: random.Random) -> World:

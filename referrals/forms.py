@@ -29,6 +29,8 @@ def letter_form_fields(pathway: Pathway) -> dict[str, forms.Field]:
 
 
 class ReferralForm(forms.Form):
+    # A token per form: posting the same form twice (a double click, a retry) sends one referral.
+    submission = forms.CharField(widget=forms.HiddenInput, max_length=64, required=False)
     receiver = forms.ChoiceField(
         label=_("To"), help_text=_("The named contact is proposed; you may choose a colleague.")
     )
@@ -73,13 +75,37 @@ class DeclineForm(forms.Form):
     )
 
 
+class PersonChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj) -> str:
+        return obj.get_full_name() or obj.get_username()
+
+
 class ForwardForm(forms.Form):
-    to_user = forms.ChoiceField(label=_("Forward to"))
+    """Forward to someone of a team that receives the pathway and has the patient's consent; the choice
+    is the people the service accepts (referrals.services.forward_candidates), nothing typed in."""
+
+    to_user = PersonChoiceField(
+        label=_("Forward to"),
+        queryset=None,
+        error_messages={"invalid_choice": _("Choose a person from the list.")},
+    )
     note = forms.CharField(label=_("Note for the new receiver"), required=False, max_length=500)
 
-    def __init__(self, *args, people: list, **kwargs):
+    def __init__(self, *args, people, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["to_user"].choices = [(str(u.pk), u.get_full_name()) for u in people]
+        self.fields["to_user"].queryset = people
+
+
+class ReassignForm(forms.Form):
+    to_user = PersonChoiceField(
+        label=_("Reassign to"),
+        queryset=None,
+        error_messages={"invalid_choice": _("Choose a person from the list.")},
+    )
+
+    def __init__(self, *args, people, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["to_user"].queryset = people
 
 
 class FirstContactForm(forms.Form):

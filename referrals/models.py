@@ -244,6 +244,8 @@ class Referral(models.Model):
     accept_by = models.DateField(_("accept by"), null=True, blank=True)
     first_contact_by = models.DateField(_("first contact by"), null=True, blank=True)
     feedback_by = models.DateField(_("feedback by"), null=True, blank=True)
+    # The token of the form that sent it: the same form posted twice gives this one referral.
+    submission = models.CharField(max_length=64, null=True, blank=True, unique=True, editable=False)
     # The transaction that last changed a column the reminder rules look at, set by a database trigger
     # (referrals/sweep_sql.py): the sweep re-examines only referrals changed since its last run.
     changed_xid = models.BigIntegerField(null=True, blank=True, editable=False, db_index=True)
@@ -305,6 +307,10 @@ class Referral(models.Model):
     @property
     def is_open(self) -> bool:
         return self.status in OPEN_STATUSES
+
+    def joint_consultations_with(self, user) -> bool:
+        """Whether `user` is invited to this referral's joint consultation."""
+        return JointConsultation.objects.filter(referral=self, participants=user).exists()
 
 
 class Event(models.Model):

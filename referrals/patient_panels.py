@@ -9,6 +9,13 @@ def panels(request, access) -> list[tuple[str, dict]]:
     return [
         (
             "referrals/_patient_referrals.html",
-            {"patient": access.patient, "referrals": referrals, "can_refer": can_refer},
+            {
+                "patient": access.patient,
+                "referrals": referrals,
+                "can_refer": can_refer,
+                # The practice sees every concern above; others see a medical one only with the referral
+                # that shared it with them (and only while they are involved in it).
+                "sees_medical": access.is_full,
+            },
         )
     ]

@@ -1,17 +1,19 @@
 """Reads of referrals: the access helper, inboxes and timelines."""
 
+from django.core.exceptions import PermissionDenied
 from django.db.models import Case, Exists, IntegerField, OuterRef, Prefetch, Q, QuerySet, Sum, Value, When
 from django.db.models.functions import Coalesce
-from django.http import Http404, HttpRequest
+from django.http import Http404
 from django.utils import timezone
 
 from collab_hub.audit.models import AccessEvent, Outcome
-from collab_hub.audit.services import access_log_write
-from patients.selectors import practice_ids_of, role_of
+from collab_hub.audit.services import AuditContext, access_log_write
+from patients.selectors import practice_ids_of, relationships_of, role_of
 from teams.models import Membership, Team
 from teams.selectors import discipline_of
 
 from .models import OPEN_STATUSES, Event, Feedback, InboxTally, Pathway, Referral, Status, urgency_rank
+from .workflow import REQUESTER, STEPS, may, roles_of
 
 
 def _base() -> QuerySet[Referral]:
@@ -39,42 +41,49 @@ def _list_base() -> QuerySet[Referral]:
 
 
 def visible_referrals(*, user) -> QuerySet[Referral]:
-    """Sender, receiver, forwarded-to people, team coordinators (both sides) and the patient's practice."""
-    practices = practice_ids_of(user)
-    coordinated = Membership.objects.filter(user=user, role=Membership.Role.COORDINATOR).values("team_id")
-    own_teams = Membership.objects.filter(user=user).values("team__organisation_id")
-    handled = Event.objects.filter(referral=OuterRef("pk")).filter(Q(to_user=user) | Q(from_user=user))
-    return Referral.objects.filter(
-        Q(sender=user)
-        | Q(receiver=user)
-        | Q(receiving_team__in=coordinated)
-        | Q(patient__practice__in=practices)
-        | Q(sender_organisation__in=own_teams, sender_organisation__kind__in=("gp_practice", "health_centre"))
-        | Exists(handled)
-    )
+    """Referrals `user` may open now: those of their practice's patients (the practice team), and those
+    they are involved in by an open care relationship (referrals/workflow.py: as sender outside the
+    practice, receiver, coordinator of the receiving team, consultation participant). Having once
+    appeared in a referral's history grants nothing."""
+    involved = relationships_of(user=user).filter(referral_id__isnull=False).values("referral_id")
+    return Referral.objects.filter(Q(patient__practice__in=practice_ids_of(user)) | Q(pk__in=involved))
 
 
 def get_referral_for_user(
-    request: HttpRequest, pk: int, *, event: AccessEvent = AccessEvent.VIEW
+    *,
+    user,
+    pk: int,
+    audit: AuditContext | None = None,
+    event: AccessEvent = AccessEvent.VIEW,
+    needs: str | None = None,
 ) -> Referral:
-    """The only way views fetch a referral: 404 without a relationship, and every access logged."""
-    user = request.user
+    """The only way views fetch a referral: 404 without a current relationship (and for a referral
+    entered in error, for anyone but the sending practice); 403 when `needs` names a workflow step the
+    user may not take now. Every access is logged with its outcome before anything is shown."""
     referral = _base().filter(pk=pk).first()
     allowed = referral is not None and visible_referrals(user=user).filter(pk=pk).exists()
+    roles = roles_of(user, referral) if allowed else frozenset()
+    if allowed and referral.status == Status.ENTERED_IN_ERROR and not roles & REQUESTER:
+        allowed = False
+    may_act = allowed and (needs is None or may(STEPS[needs], roles, referral))
     access_log_write(
         user=user,
-        request=request,
+        audit=audit,
         event=event,
-        outcome=Outcome.ALLOWED if allowed else Outcome.DENIED,
+        outcome=Outcome.ALLOWED if may_act else Outcome.DENIED,
         role=role_of(user),
         patient_id=referral.patient_id if referral else None,
         object_type="referral",
         object_id=pk,
         purpose=referral.pathway.consent_purpose if referral else "",
         consent_id=referral.consent_id if referral else None,
+        reason=f"needs: {needs}" if allowed and not may_act else "",
     )
     if not allowed:
         raise Http404
+    if not may_act:
+        raise PermissionDenied
+    referral.roles = roles
     return referral
 
 
@@ -121,20 +130,33 @@ def sent_filters(today) -> dict[str, Q]:
     }
 
 
+def _my_teams(user):
+    return Membership.objects.filter(user=user).values("team_id")
+
+
+def _coordinated_teams(user):
+    return Membership.objects.filter(user=user, role=Membership.Role.COORDINATOR).values("team_id")
+
+
 def received_for(*, user, scope: str = "me") -> QuerySet[Referral]:
-    """Referrals to me (or to my teams, for coordinators and colleagues), most urgent and due first."""
+    """Referrals with me (while I am in their team), or for a coordinator ("team") those of the teams they
+    coordinate: the same people the referral page opens for. Most urgent and due first."""
     if scope == "team":
-        teams = Membership.objects.filter(user=user).values("team_id")
-        qs = _list_base().filter(receiving_team__in=teams)
+        qs = _list_base().filter(receiving_team__in=_coordinated_teams(user))
     else:
-        qs = _list_base().filter(receiver=user)
+        qs = _list_base().filter(receiver=user, receiving_team__in=_my_teams(user))
     return _with_rank(qs.exclude(status=Status.ENTERED_IN_ERROR)).order_by(*due_date_order())
 
 
 def sent_for(*, user) -> QuerySet[Referral]:
-    """Referrals sent by me or by my practice."""
-    orgs = Membership.objects.filter(user=user).values("team__organisation_id")
-    qs = _list_base().filter(Q(sender=user) | Q(sender_organisation__in=orgs))
+    """Referrals sent by me or by my practice, as far as I may open them: my practice's patients, or one
+    I sent and am still involved in."""
+    practices = practice_ids_of(user)
+    involved = relationships_of(user=user).filter(referral_id__isnull=False).values("referral_id")
+    qs = _list_base().filter(
+        Q(sender_organisation__in=practices, patient__practice__in=practices)
+        | Q(sender=user, pk__in=involved)
+    )
     return _with_rank(qs.exclude(status=Status.ENTERED_IN_ERROR)).order_by(*due_date_order())
 
 
@@ -144,9 +166,9 @@ def received_total(*, user, scope: str = "me", statuses=None) -> int:
     of a count over a busy receiver's whole list."""
     qs = InboxTally.objects.exclude(status=Status.ENTERED_IN_ERROR)
     if scope == "team":
-        qs = qs.filter(receiving_team__in=Membership.objects.filter(user=user).values("team_id"))
+        qs = qs.filter(receiving_team__in=_coordinated_teams(user))
     else:
-        qs = qs.filter(receiver=user)
+        qs = qs.filter(receiver=user, receiving_team__in=_my_teams(user))
     if statuses is not None:
         qs = qs.filter(status__in=statuses)
     return qs.aggregate(n=Coalesce(Sum("n"), 0))["n"]
@@ -190,7 +212,9 @@ def referrals_of_patient(*, patient, user) -> QuerySet[Referral]:
         .filter(patient=patient)
         .exclude(status=Status.ENTERED_IN_ERROR)
         .select_related("pathway", "receiver", "receiving_team", "sender")
-        .prefetch_related(Prefetch("feedback", queryset=Feedback.objects.select_related("author")))
+        .prefetch_related(
+            Prefetch("feedback", queryset=Feedback.objects.select_related("author")), "shared_concerns"
+        )
         .order_by("-sent_at", "-pk")
     )
 

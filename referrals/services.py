@@ -1,31 +1,38 @@
-"""Every change to a referral goes through these services.
+"""Every change to a referral goes through these services, and each follows referrals/workflow.py.
 
-Transitions are conditional updates (`UPDATE … WHERE status IN (…)`): two clicks or two people
-acting at once have exactly one winner. Each transition appends an `Event` row in the same
-transaction. Who may set which FHIR status: the requester sets draft/requested/cancelled/
-entered-in-error; the receiver sets accepted/rejected/in-progress/on-hold/completed.
+A service takes the acting user (`by`), an audit context (where the action comes from, for the access
+log) and an optional moment `at` (the demo seeding plays two years of history through these same
+services); never an HTTP request. Each one locks the referral row, checks the acting person's
+*current* roles and the status against the workflow table, re-checks consent where the table says so
+(locked, so a withdrawal cannot slip in between), changes the status, appends the event, opens or ends
+care relationships, and writes its access-log row — all in one transaction.
 """
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q
-from django.http import HttpRequest
+from django.dispatch import receiver as signal_receiver
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from collab_hub.audit.models import AccessEvent
-from collab_hub.audit.services import access_log_write
+from collab_hub.audit.services import AuditContext, access_log_write
 from collab_hub.core.workdays import add_working_days
-from patients.models import CareRelationship, Concern, Patient
-from patients.selectors import consent_is_valid, role_of, visible_patients
-from patients.services import care_relationship_add
-from teams.models import Membership, Team
-from teams.selectors import discipline_of, practices_of
+from patients.models import CareRelationship, Concern, Consent, Patient
+from patients.selectors import consent_for_use, practice_ids_of, role_of, visible_patients
+from patients.services import (
+    care_relationship_grant,
+    care_relationships_end,
+    care_relationships_restore,
+    consent_withdrawn,
+)
+from teams.models import Membership, Organisation, Team
+from teams.selectors import discipline_of
 
 from .models import (
-    OPEN_STATUSES,
     AgreedAction,
     DeclineReason,
     Event,
@@ -37,80 +44,153 @@ from .models import (
     Referral,
     Status,
 )
+from .workflow import STEPS, AccessChange, Role, Step, may, roles_of
+
+Kind = CareRelationship.Kind
+RECEIVING_KINDS = (Kind.REFERRAL_RECEIVER, Kind.FORWARDED_TO)
 
 
 class ConsentMissing(ValidationError):
-    """No valid consent for this pathway's purpose and the receiving team: nothing may be sent."""
+    """No valid consent for this pathway's purpose and the recipient: nothing may be shared."""
 
 
 class TransitionRefused(ValidationError):
     pass
 
 
-# --- who may do what ------------------------------------------------------------------------------
+# Said when someone without the role the workflow table asks for tries a step.
+REFUSED = {
+    "accept": _("Only the receiver can accept this referral."),
+    "decline": _("Only the receiver can decline this referral."),
+    "forward": _("Only the receiver can forward this referral."),
+    "reassign": _("Only a coordinator of the receiving team can reassign."),
+    "first_contact": _("Only the receiver can record the first contact."),
+    "feedback": _("Only the receiver can send feedback."),
+    "hold": _("Only the receiver can put this referral on hold."),
+    "resume": _("Only the receiver can resume this referral."),
+    "complete": _("Only the receiver can close this referral."),
+    "reopen": _("Only the receiver can reopen this referral."),
+    "acknowledge": _("Only the sender's practice can acknowledge feedback."),
+    "cancel": _("Only the sender's practice can cancel this referral."),
+    "entered_in_error": _("Only the sender's practice can mark this as an error."),
+    "message": _("Only the professionals involved can write here."),
+    "plan_consultation": _("Only the professionals involved can plan this."),
+    "record_consultation": _("Only the professionals involved can record this."),
+}
+
+
+# --- who may do what (for views and other apps) ------------------------------------------------------
 
 
 def is_requester(user, referral: Referral) -> bool:
-    """The sender, or a colleague in the sending organisation (a practice acts as one for its referrals)."""
-    if user.pk == referral.sender_id:
-        return True
-    return Membership.objects.filter(
-        user=user, team__organisation_id=referral.sender_organisation_id
-    ).exists()
+    """The sender, or a colleague in the sending practice's team (never someone of the receiving team)."""
+    return bool(roles_of(user, referral) & {Role.SENDER, Role.PRACTICE})
 
 
 def is_receiver(user, referral: Referral) -> bool:
     """The person the referral is with now, or a coordinator of the receiving team."""
-    if user.pk == referral.receiver_id:
-        return True
-    return Membership.objects.filter(
-        user=user, team_id=referral.receiving_team_id, role=Membership.Role.COORDINATOR
-    ).exists()
+    return bool(roles_of(user, referral) & {Role.RECEIVER, Role.COORDINATOR})
 
 
-def _require(allowed: bool, message: str) -> None:
-    if not allowed:
-        raise TransitionRefused(message)
+def can_take_part(user, referral: Referral) -> bool:
+    """Whether `user` may write messages now (the table's `message` step)."""
+    return may(STEPS["message"], roles_of(user, referral), referral)
 
 
-# --- helpers ----------------------------------------------------------------------------------------
+# --- the frame every step runs in ----------------------------------------------------------------------
 
 
-def _event(
-    referral: Referral,
-    *,
-    by,
-    kind: str,
-    from_status: str = "",
-    to_status: str = "",
-    note: str = "",
-    from_user=None,
-    to_user=None,
-    at=None,
-) -> Event:
-    return Event.objects.create(
-        referral=referral,
-        at=at or timezone.now(),
-        kind=kind,
-        actor=by,
-        from_status=from_status,
-        to_status=to_status,
-        note=note[:500],
-        from_user=from_user,
-        to_user=to_user,
+def _now(at: datetime | None) -> datetime:
+    return at or timezone.now()
+
+
+def _locked(referral: Referral) -> Referral:
+    """The referral re-read under a row lock: two clicks or two people acting at once take turns, and
+    the second sees what the first did."""
+    return (
+        Referral.objects.select_for_update(of=("self",))
+        .select_related("pathway", "patient", "receiving_team")
+        .get(pk=referral.pk)
     )
 
 
-def _log(
-    request: HttpRequest | None, referral: Referral, event: AccessEvent = AccessEvent.CHANGE, reason: str = ""
-) -> None:
-    if request is None:
-        return
+def _begin(action: str, referral: Referral, by, *, recipient: Team | None = None, at=None):
+    """Lock, check the table, and lock the consent the step needs. Returns (step, referral, consent)."""
+    step = STEPS[action]
+    consent = None
+    if step.consent:
+        # Consent rows first, then the referral: the order consent withdrawal takes them in.
+        consent = _consent(referral, recipient or referral.receiving_team, at=at)
+    referral = _locked(referral)
+    roles = roles_of(by, referral)
+    if not step.roles & roles:
+        raise TransitionRefused(REFUSED.get(action, _("You cannot do this for this referral.")))
+    if not may(step, roles, referral):
+        raise TransitionRefused(
+            _("This referral is now '%(status)s'; that step is no longer possible.")
+            % {"status": referral.get_status_display()}
+        )
+    return step, referral, consent
+
+
+def _consent(referral: Referral, recipient: Team, *, at=None, purpose: str | None = None) -> Consent:
+    consent = consent_for_use(
+        patient=referral.patient,
+        purpose=purpose or referral.pathway.consent_purpose,
+        recipient=recipient,
+        at=at,
+    )
+    if consent is None:
+        raise ConsentMissing(
+            _("There is no valid consent of the patient to share this with %(team)s.") % {"team": recipient}
+        )
+    return consent
+
+
+def _event(referral: Referral, step_or_kind, *, by, at, from_status: str = "", **fields) -> Event:
+    kind = step_or_kind.event if isinstance(step_or_kind, Step) else step_or_kind
+    note = fields.pop("note", "")
+    return Event.objects.create(
+        referral=referral,
+        at=at,
+        kind=kind,
+        actor=by,
+        from_status=from_status or referral.status,
+        to_status=fields.pop("to_status", referral.status),
+        note=note[:500],
+        **fields,
+    )
+
+
+def _move(referral: Referral, step: Step, *, by, at, note: str = "", event_fields=None, **fields) -> Referral:
+    """Set the step's status (and `fields`) and append its event. The row is locked: no one else moved
+    it since `_begin` checked the status."""
+    previous = referral.status
+    to = step.to or previous
+    Referral.objects.filter(pk=referral.pk).update(status=to, **fields)
+    referral.status = to
+    for name, value in fields.items():
+        setattr(referral, name, value)
+    if step.event:
+        _event(
+            referral,
+            step,
+            by=by,
+            at=at,
+            from_status=previous,
+            to_status=to,
+            note=note,
+            **(event_fields or {}),
+        )
+    return referral
+
+
+def _log(by, audit, referral: Referral, event: str = AccessEvent.CHANGE, reason: str = "") -> None:
     access_log_write(
-        user=request.user,
-        request=request,
+        user=by,
+        audit=audit,
         event=event,
-        role=role_of(request.user),
+        role=role_of(by),
         patient_id=referral.patient_id,
         object_type="referral",
         object_id=referral.pk,
@@ -120,25 +200,79 @@ def _log(
     )
 
 
-def _transition(
-    referral: Referral, *, by, allowed_from, to: str, kind: str, note: str = "", already: str = "", **fields
-) -> Referral:
-    """Move `referral` to `to` only if it is still in one of `allowed_from`; record the event."""
-    now = timezone.now()
-    previous = referral.status
-    updated = Referral.objects.filter(pk=referral.pk, status__in=list(allowed_from)).update(
-        status=to, **fields
-    )
-    if updated != 1:
-        referral.refresh_from_db()
-        raise TransitionRefused(
-            already
-            or _("This referral is now '%(status)s'; that step is no longer possible.")
-            % {"status": referral.get_status_display()}
+# --- access: who sees the patient, for as long as they are involved --------------------------------
+
+
+def _relationships(referral: Referral):
+    return CareRelationship.objects.filter(referral_id=referral.pk)
+
+
+def _grace_end(at: datetime) -> datetime:
+    return at + timedelta(days=settings.REFERRAL_ACCESS_GRACE_DAYS)
+
+
+def _grant_receiving_side(referral: Referral, *, at, kind: str = Kind.REFERRAL_RECEIVER) -> None:
+    common = {"patient": referral.patient, "referral_id": referral.pk, "at": at, "consent": referral.consent}
+    care_relationship_grant(**common, kind=kind, user=referral.receiver, team=referral.receiving_team)
+    care_relationship_grant(**common, kind=Kind.TEAM_COORDINATOR, team=referral.receiving_team)
+
+
+def referral_access_open(*, referral: Referral, at: datetime | None = None) -> None:
+    """The access a sent referral gives (workflow "send"): for referrals written without the send
+    service (test fixtures, the benchmark's bulk load)."""
+    _apply_access(STEPS["send"], referral, at=_now(at))
+
+
+def _apply_access(step: Step, referral: Referral, *, at, previous_receiver=None, previous_team=None) -> None:
+    """What the step does to access (workflow.AccessChange)."""
+    change = step.access
+    everyone = _relationships(referral)
+    if change == AccessChange.GRANT:
+        _grant_receiving_side(referral, at=at)
+        if referral.patient.practice_id != referral.sender_organisation_id:
+            care_relationship_grant(
+                patient=referral.patient,
+                referral_id=referral.pk,
+                at=at,
+                consent=referral.consent,
+                kind=Kind.REFERRAL_SENDER,
+                user=referral.sender,
+            )
+    elif change == AccessChange.HANDOVER:
+        reason = (
+            CareRelationship.Ended.FORWARDED
+            if step.action == "forward"
+            else CareRelationship.Ended.REASSIGNED
         )
-    referral.refresh_from_db()
-    _event(referral, by=by, kind=kind, from_status=previous, to_status=to, note=note, at=now)
-    return referral
+        care_relationships_end(
+            relationships=everyone.filter(user=previous_receiver, kind__in=RECEIVING_KINDS),
+            at=at,
+            reason=reason,
+        )
+        if previous_team is not None and previous_team.pk != referral.receiving_team_id:
+            care_relationships_end(
+                relationships=everyone.filter(user__isnull=True, team=previous_team), at=at, reason=reason
+            )
+        _grant_receiving_side(referral, at=at, kind=Kind.FORWARDED_TO)
+    elif change == AccessChange.DECLINE:
+        receiving = everyone.filter(Q(kind__in=RECEIVING_KINDS) | Q(kind=Kind.TEAM_COORDINATOR))
+        care_relationships_end(relationships=receiving, at=at, reason=CareRelationship.Ended.DECLINED)
+        care_relationships_end(
+            relationships=everyone, at=_grace_end(at), reason=CareRelationship.Ended.CLOSED
+        )
+    elif change == AccessChange.CLOSE:
+        care_relationships_end(
+            relationships=everyone, at=_grace_end(at), reason=CareRelationship.Ended.CLOSED
+        )
+    elif change == AccessChange.REOPEN:
+        care_relationships_restore(relationships=everyone, reason=CareRelationship.Ended.CLOSED)
+    elif change == AccessChange.END:
+        reason = (
+            CareRelationship.Ended.ENTERED_IN_ERROR
+            if step.action == "entered_in_error"
+            else CareRelationship.Ended.CANCELLED
+        )
+        care_relationships_end(relationships=everyone, at=at, reason=reason)
 
 
 def validate_letter(pathway: Pathway, answers: dict) -> dict:
@@ -167,10 +301,21 @@ def validate_letter(pathway: Pathway, answers: dict) -> dict:
 # --- sending -----------------------------------------------------------------------------------------
 
 
+def sending_organisation(user, patient: Patient) -> Organisation | None:
+    """Who a referral by `user` for `patient` is sent on behalf of: the patient's practice when the user
+    works in it; otherwise the one organisation they work for (None when that is ambiguous)."""
+    if patient.practice_id in practice_ids_of(user):
+        return patient.practice
+    organisations = list(
+        Organisation.objects.filter(teams__memberships__user=user).distinct().order_by("pk")[:2]
+    )
+    return organisations[0] if len(organisations) == 1 else None
+
+
 @transaction.atomic
 def referral_send(
     *,
-    request: HttpRequest,
+    by,
     patient: Patient,
     pathway: Pathway,
     receiving_team: Team,
@@ -179,11 +324,20 @@ def referral_send(
     urgency: str = "routine",
     shared_concerns: list[Concern] | tuple = (),
     assigned_via: str = Referral.AssignedVia.CONTACT,
+    submission: str | None = None,
+    audit: AuditContext | None = None,
+    at: datetime | None = None,
 ) -> Referral:
-    sender = request.user
-    if not visible_patients(user=sender).filter(pk=patient.pk).exists():
+    """Send a referral to a named person. `submission` (a token from the form) makes sending
+    idempotent: the same form posted twice gives the one referral it created."""
+    at = _now(at)
+    if submission:
+        existing = Referral.objects.filter(submission=submission, sender=by).first()
+        if existing is not None:
+            return existing
+    if not visible_patients(user=by, at=at).filter(pk=patient.pk).exists():
         raise ValidationError(_("You have no care relationship with this patient."))
-    discipline = discipline_of(sender)
+    discipline = discipline_of(by)
     if pathway.sender_disciplines and discipline not in pathway.sender_disciplines:
         raise ValidationError(_("Your discipline may not send on this pathway."))
     if not pathway.active:
@@ -194,326 +348,342 @@ def referral_send(
         raise ValidationError({"receiver": _("The receiver must be a member of the receiving team.")})
     if any(c.patient_id != patient.pk for c in shared_concerns):
         raise ValidationError(_("Only this patient's concerns can be shared."))
-    consent = consent_is_valid(patient=patient, purpose=pathway.consent_purpose, recipient=receiving_team)
+    sender_organisation = sending_organisation(by, patient)
+    if sender_organisation is None:
+        raise ValidationError(
+            _("You work for more than one organisation: send from the practice of the patient.")
+        )
+    if patient.practice_id != sender_organisation.pk and any(c.is_medical for c in shared_concerns):
+        raise ValidationError(_("Only the patient's practice can share medical concerns."))
+    consent = consent_for_use(
+        patient=patient, purpose=pathway.consent_purpose, recipient=receiving_team, at=at
+    )
     if consent is None:
         raise ConsentMissing(
             _("There is no valid consent of the patient to share this with %(team)s.")
             % {"team": receiving_team}
         )
-    sender_org = (
-        next(iter(practices_of(sender)), None)
-        or sender.memberships.select_related("team__organisation").first().team.organisation
-    )
-    today = timezone.localdate()
-    now = timezone.now()
-    referral = Referral.objects.create(
-        patient=patient,
-        pathway=pathway,
-        sender=sender,
-        sender_organisation=sender_org,
-        receiving_team=receiving_team,
-        receiver=receiver,
-        assigned_via=assigned_via,
-        letter=validate_letter(pathway, letter),
-        urgency=urgency,
-        consent=consent,
-        status=Status.REQUESTED,
-        sent_at=now,
-        accept_by=add_working_days(today, pathway.accept_within),
-        first_contact_by=add_working_days(today, pathway.accept_within + pathway.first_contact_within),
-    )
+    day = timezone.localdate(at)
+    fields = {
+        "patient": patient,
+        "pathway": pathway,
+        "sender": by,
+        "sender_organisation": sender_organisation,
+        "receiving_team": receiving_team,
+        "receiver": receiver,
+        "assigned_via": assigned_via,
+        "letter": validate_letter(pathway, letter),
+        "urgency": urgency,
+        "consent": consent,
+        "status": Status.REQUESTED,
+        "sent_at": at,
+        "accept_by": add_working_days(day, pathway.accept_within),
+        "first_contact_by": add_working_days(day, pathway.accept_within + pathway.first_contact_within),
+        "submission": submission or None,
+    }
+    try:
+        with transaction.atomic():
+            referral = Referral.objects.create(**fields)
+    except IntegrityError:
+        # The same form, posted twice at once: the other request created it.
+        existing = Referral.objects.filter(submission=submission, sender=by).first() if submission else None
+        if existing is None:
+            raise
+        return existing
     if shared_concerns:
         referral.shared_concerns.set(shared_concerns)
-        Concern.objects.filter(pk__in=[c.pk for c in shared_concerns]).update(shared_with_social_domain=True)
-    _event(
-        referral,
-        by=sender,
-        kind=Event.Kind.SENT,
-        from_status=Status.DRAFT,
-        to_status=Status.REQUESTED,
-        to_user=receiver,
-        at=now,
-    )
-    _grant_access(referral, receiver, CareRelationship.Kind.REFERRAL_RECEIVER)
-    if patient.practice_id != sender_org.pk:
-        _grant_access(referral, sender, CareRelationship.Kind.REFERRAL_SENDER)
-    for membership in Membership.objects.filter(team=receiving_team, role=Membership.Role.COORDINATOR):
-        _grant_access(referral, membership.user, CareRelationship.Kind.TEAM_COORDINATOR)
-    _log(request, referral, AccessEvent.CREATE)
+    step = STEPS["send"]
+    _event(referral, step, by=by, at=at, from_status=Status.DRAFT, to_user=receiver)
+    referral_access_open(referral=referral, at=at)
+    _log(by, audit, referral, AccessEvent.CREATE)
     return referral
-
-
-def _grant_access(referral: Referral, user, kind: str) -> None:
-    care_relationship_add(patient=referral.patient, user=user, kind=kind, source=f"referral:{referral.pk}")
 
 
 # --- the receiver's steps -----------------------------------------------------------------------
 
 
 @transaction.atomic
-def referral_accept(*, request: HttpRequest, referral: Referral) -> Referral:
-    _require(is_receiver(request.user, referral), _("Only the receiver can accept this referral."))
-    referral = _transition(
-        referral,
-        by=request.user,
-        allowed_from=[Status.REQUESTED],
-        to=Status.ACCEPTED,
-        kind=Event.Kind.ACCEPTED,
-        already=_("This referral was already accepted or is no longer waiting."),
-        accepted_at=timezone.now(),
-    )
-    _log(request, referral)
+def referral_accept(*, referral: Referral, by, audit: AuditContext | None = None, at=None) -> Referral:
+    at = _now(at)
+    step, referral, _consent_row = _begin("accept", referral, by, at=at)
+    referral = _move(referral, step, by=by, at=at, accepted_at=at)
+    _log(by, audit, referral)
     return referral
 
 
 @transaction.atomic
-def referral_decline(*, request: HttpRequest, referral: Referral, reason: str, note: str = "") -> Referral:
-    _require(is_receiver(request.user, referral), _("Only the receiver can decline this referral."))
+def referral_decline(
+    *, referral: Referral, by, reason: str, note: str = "", audit: AuditContext | None = None, at=None
+) -> Referral:
+    at = _now(at)
     if reason not in DeclineReason.values:
         raise ValidationError({"reason": _("Choose a reason for declining.")})
     if reason == DeclineReason.OTHER and not note.strip():
         raise ValidationError({"note": _("Explain the reason when you choose 'other'.")})
-    referral = _transition(
+    step, referral, _consent_row = _begin("decline", referral, by, at=at)
+    referral = _move(
         referral,
-        by=request.user,
-        allowed_from=[Status.REQUESTED, Status.ACCEPTED],
-        to=Status.REJECTED,
-        kind=Event.Kind.DECLINED,
+        step,
+        by=by,
+        at=at,
         note=f"{reason}: {note}".strip(": "),
         decline_reason=reason,
         decline_note=note.strip(),
-        closed_at=timezone.now(),
+        closed_at=at,
     )
-    _log(request, referral)
+    _apply_access(step, referral, at=at)
+    _log(by, audit, referral)
     return referral
 
 
+def forward_candidates(referral: Referral, *, at=None):
+    """Who a referral can be forwarded to: active members of teams that receive its pathway (the same kind
+    of team) and for which the patient's consent for the pathway's purpose is valid; not the receiver."""
+    from django.contrib.auth import get_user_model
+
+    from patients.selectors import consent_is_valid
+
+    teams = [
+        team
+        for team in Team.objects.filter(kind=referral.receiving_team.kind).select_related("organisation")
+        if consent_is_valid(
+            patient=referral.patient, purpose=referral.pathway.consent_purpose, recipient=team, at=at
+        )
+    ]
+    return (
+        get_user_model()
+        .objects.filter(is_active=True, memberships__team__in=teams)
+        .exclude(pk=referral.receiver_id)
+        .distinct()
+        .order_by("last_name", "first_name", "pk")
+    )
+
+
 @transaction.atomic
-def referral_forward(*, request: HttpRequest, referral: Referral, to_user, note: str = "") -> Referral:
-    """Hand the referral to another named person (in this or another team of the same kind)."""
-    _require(is_receiver(request.user, referral), _("Only the receiver can forward this referral."))
-    # Prefer the current receiving team; otherwise another team of the same kind (e.g. a neighbouring one).
+def referral_forward(
+    *, referral: Referral, by, to_user, note: str = "", audit: AuditContext | None = None, at=None
+) -> Referral:
+    """Hand the referral to another named person: in this team, or in another team of the same kind for
+    which the patient's consent holds."""
+    at = _now(at)
     memberships = Membership.objects.filter(user=to_user, user__is_active=True).select_related("team")
     membership = (
-        memberships.filter(team=referral.receiving_team).first()
-        or memberships.filter(team__kind=referral.receiving_team.kind).first()
+        memberships.filter(team=referral.receiving_team_id).first()
+        or memberships.filter(team__kind=referral.receiving_team.kind).order_by("team_id").first()
     )
     if membership is None:
         raise ValidationError({"to_user": _("Forward to a member of a team that receives this pathway.")})
+    team = membership.team
+    step, referral, consent = _begin("forward", referral, by, recipient=team, at=at)
     if to_user.pk == referral.receiver_id:
         raise ValidationError({"to_user": _("The referral is already with this person.")})
-    team = membership.team
-    previous_receiver = referral.receiver
-    updated = Referral.objects.filter(
-        pk=referral.pk, status__in=[Status.REQUESTED, Status.ACCEPTED], receiver=previous_receiver
-    ).update(
+    previous_receiver, previous_team = referral.receiver, referral.receiving_team
+    day = timezone.localdate(at)
+    referral = _move(
+        referral,
+        step,
+        by=by,
+        at=at,
+        note=note,
+        event_fields={"from_user": previous_receiver, "to_user": to_user},
         receiver=to_user,
         receiving_team=team,
-        status=Status.REQUESTED,
+        consent=consent,
         accepted_at=None,
         assigned_via=Referral.AssignedVia.FORWARDED,
-        accept_by=add_working_days(timezone.localdate(), referral.pathway.accept_within),
+        accept_by=add_working_days(day, referral.pathway.accept_within),
         first_contact_by=add_working_days(
-            timezone.localdate(), referral.pathway.accept_within + referral.pathway.first_contact_within
+            day, referral.pathway.accept_within + referral.pathway.first_contact_within
         ),
     )
-    if updated != 1:
-        raise TransitionRefused(_("This referral changed in the meantime; reload the page."))
-    previous_status = referral.status
-    referral.refresh_from_db()
-    _event(
-        referral,
-        by=request.user,
-        kind=Event.Kind.FORWARDED,
-        from_status=previous_status,
-        to_status=Status.REQUESTED,
-        from_user=previous_receiver,
-        to_user=to_user,
-        note=note,
-    )
-    _grant_access(referral, to_user, CareRelationship.Kind.FORWARDED_TO)
-    _log(request, referral)
+    _apply_access(step, referral, at=at, previous_receiver=previous_receiver, previous_team=previous_team)
+    _log(by, audit, referral)
     return referral
 
 
 @transaction.atomic
-def referral_reassign(*, request: HttpRequest, referral: Referral, to_user) -> Referral:
+def referral_reassign(
+    *, referral: Referral, by, to_user, audit: AuditContext | None = None, at=None
+) -> Referral:
     """A team coordinator gives the referral to another member of the receiving team."""
-    coordinator = Membership.objects.filter(
-        user=request.user, team_id=referral.receiving_team_id, role=Membership.Role.COORDINATOR
-    ).exists()
-    _require(coordinator, _("Only a coordinator of the receiving team can reassign."))
-    if not Membership.objects.filter(user=to_user, team_id=referral.receiving_team_id).exists():
+    at = _now(at)
+    step, referral, consent = _begin("reassign", referral, by, at=at)
+    if not Membership.objects.filter(
+        user=to_user, user__is_active=True, team_id=referral.receiving_team_id
+    ).exists():
         raise ValidationError({"to_user": _("Choose a member of the receiving team.")})
+    if to_user.pk == referral.receiver_id:
+        raise ValidationError({"to_user": _("The referral is already with this person.")})
     previous_receiver = referral.receiver
-    updated = Referral.objects.filter(
-        pk=referral.pk, status__in=list(OPEN_STATUSES), receiver=previous_receiver
-    ).update(receiver=to_user, assigned_via=Referral.AssignedVia.REASSIGNED)
-    if updated != 1:
-        raise TransitionRefused(_("This referral changed in the meantime; reload the page."))
-    referral.refresh_from_db()
-    _event(
+    referral = _move(
         referral,
-        by=request.user,
-        kind=Event.Kind.REASSIGNED,
-        from_user=previous_receiver,
-        to_user=to_user,
-        from_status=referral.status,
-        to_status=referral.status,
+        step,
+        by=by,
+        at=at,
+        event_fields={"from_user": previous_receiver, "to_user": to_user},
+        receiver=to_user,
+        consent=consent,
+        assigned_via=Referral.AssignedVia.REASSIGNED,
     )
-    _grant_access(referral, to_user, CareRelationship.Kind.FORWARDED_TO)
-    _log(request, referral)
+    _apply_access(step, referral, at=at, previous_receiver=previous_receiver)
+    _log(by, audit, referral)
     return referral
 
 
 @transaction.atomic
 def referral_first_contact(
-    *, request: HttpRequest, referral: Referral, contact_date: date, contact_method: str, text: str = ""
+    *,
+    referral: Referral,
+    by,
+    contact_date: date,
+    contact_method: str,
+    text: str = "",
+    audit: AuditContext | None = None,
+    at=None,
 ) -> Feedback:
-    _require(is_receiver(request.user, referral), _("Only the receiver can record the first contact."))
-    if contact_date > timezone.localdate():
+    at = _now(at)
+    today = timezone.localdate(at)
+    if contact_date > today:
         raise ValidationError({"contact_date": _("The first contact cannot lie in the future.")})
     if referral.sent_at and contact_date < timezone.localdate(referral.sent_at):
         raise ValidationError(
             {"contact_date": _("The first contact cannot be before the referral was sent.")}
         )
-    now = timezone.now()
-    referral = _transition(
+    step, referral, _consent_row = _begin("first_contact", referral, by, at=at)
+    referral = _move(
         referral,
-        by=request.user,
-        allowed_from=[Status.ACCEPTED],
-        to=Status.IN_PROGRESS,
-        kind=Event.Kind.FIRST_CONTACT,
-        first_contact_at=now,
-        last_feedback_at=now,
-        feedback_by=timezone.localdate() + timedelta(days=referral.pathway.feedback_every),
-        already=_("Accept the referral first; the first contact can be recorded once."),
+        step,
+        by=by,
+        at=at,
+        first_contact_at=at,
+        last_feedback_at=at,
+        feedback_by=today + timedelta(days=referral.pathway.feedback_every),
     )
     feedback = Feedback.objects.create(
         referral=referral,
         kind=Feedback.Kind.FIRST_CONTACT,
-        author=request.user,
-        created_at=now,
+        author=by,
+        created_at=at,
         contact_date=contact_date,
         contact_method=contact_method,
         text=text,
     )
-    _log(request, referral)
+    _log(by, audit, referral)
     return feedback
 
 
 @transaction.atomic
 def referral_feedback(
-    *, request: HttpRequest, referral: Referral, kind: str, text: str, domain_statuses: dict | None = None
+    *,
+    referral: Referral,
+    by,
+    kind: str,
+    text: str,
+    domain_statuses: dict | None = None,
+    audit: AuditContext | None = None,
+    at=None,
 ) -> Feedback:
     """Plan agreed or progress ("how is the patient doing"), to the sender."""
-    _require(is_receiver(request.user, referral), _("Only the receiver can send feedback."))
+    at = _now(at)
     if kind not in (Feedback.Kind.PLAN_AGREED, Feedback.Kind.PROGRESS):
         raise ValidationError({"kind": _("Choose plan agreed or progress.")})
     if not text.strip():
         raise ValidationError({"text": _("Write how the patient is doing.")})
-    now = timezone.now()
-    updated = Referral.objects.filter(pk=referral.pk, status__in=[Status.IN_PROGRESS, Status.ON_HOLD]).update(
-        last_feedback_at=now,
-        feedback_by=timezone.localdate() + timedelta(days=referral.pathway.feedback_every),
+    step, referral, _consent_row = _begin("feedback", referral, by, at=at)
+    referral = _move(
+        referral,
+        step,
+        by=by,
+        at=at,
+        note=kind,
+        last_feedback_at=at,
+        feedback_by=timezone.localdate(at) + timedelta(days=referral.pathway.feedback_every),
     )
-    if updated != 1:
-        raise TransitionRefused(_("Feedback can be sent while the referral is in progress."))
-    referral.refresh_from_db()
     feedback = Feedback.objects.create(
         referral=referral,
         kind=kind,
-        author=request.user,
-        created_at=now,
+        author=by,
+        created_at=at,
         text=text.strip(),
         domain_statuses=domain_statuses or {},
     )
-    _event(
-        referral,
-        by=request.user,
-        kind=Event.Kind.FEEDBACK,
-        note=kind,
-        at=now,
-        from_status=referral.status,
-        to_status=referral.status,
-    )
-    _log(request, referral)
+    _log(by, audit, referral)
     return feedback
 
 
 @transaction.atomic
-def referral_hold(*, request: HttpRequest, referral: Referral, note: str = "") -> Referral:
-    _require(is_receiver(request.user, referral), _("Only the receiver can put this referral on hold."))
-    return _transition(
-        referral,
-        by=request.user,
-        allowed_from=[Status.IN_PROGRESS],
-        to=Status.ON_HOLD,
-        kind=Event.Kind.ON_HOLD,
-        note=note,
-    )
+def referral_hold(
+    *, referral: Referral, by, note: str = "", audit: AuditContext | None = None, at=None
+) -> Referral:
+    at = _now(at)
+    step, referral, _consent_row = _begin("hold", referral, by, at=at)
+    referral = _move(referral, step, by=by, at=at, note=note)
+    _log(by, audit, referral)
+    return referral
 
 
 @transaction.atomic
-def referral_resume(*, request: HttpRequest, referral: Referral) -> Referral:
-    _require(is_receiver(request.user, referral), _("Only the receiver can resume this referral."))
-    return _transition(
-        referral,
-        by=request.user,
-        allowed_from=[Status.ON_HOLD],
-        to=Status.IN_PROGRESS,
-        kind=Event.Kind.RESUMED,
-    )
+def referral_resume(*, referral: Referral, by, audit: AuditContext | None = None, at=None) -> Referral:
+    at = _now(at)
+    step, referral, _consent_row = _begin("resume", referral, by, at=at)
+    referral = _move(referral, step, by=by, at=at)
+    _log(by, audit, referral)
+    return referral
 
 
 @transaction.atomic
-def referral_complete(*, request: HttpRequest, referral: Referral, outcome: str, text: str) -> Feedback:
-    _require(is_receiver(request.user, referral), _("Only the receiver can close this referral."))
+def referral_complete(
+    *, referral: Referral, by, outcome: str, text: str, audit: AuditContext | None = None, at=None
+) -> Feedback:
+    at = _now(at)
     if outcome not in Feedback.Outcome.values:
         raise ValidationError({"outcome": _("Choose the outcome.")})
     if not text.strip():
         raise ValidationError({"text": _("Summarise the outcome for the GP.")})
-    now = timezone.now()
-    referral = _transition(
+    step, referral, _consent_row = _begin("complete", referral, by, at=at)
+    referral = _move(
         referral,
-        by=request.user,
-        allowed_from=[Status.IN_PROGRESS, Status.ON_HOLD],
-        to=Status.COMPLETED,
-        kind=Event.Kind.COMPLETED,
-        completed_at=now,
-        closed_at=now,
-        last_feedback_at=now,
+        step,
+        by=by,
+        at=at,
+        note=outcome,
+        completed_at=at,
+        closed_at=at,
+        last_feedback_at=at,
         acknowledged_at=None,
         feedback_by=None,
-        note=outcome,
     )
     feedback = Feedback.objects.create(
         referral=referral,
         kind=Feedback.Kind.CLOSURE,
-        author=request.user,
-        created_at=now,
+        author=by,
+        created_at=at,
         outcome=outcome,
         text=text.strip(),
     )
-    _log(request, referral)
+    _apply_access(step, referral, at=at)
+    _log(by, audit, referral)
     return feedback
 
 
 @transaction.atomic
-def referral_reopen(*, request: HttpRequest, referral: Referral, note: str = "") -> Referral:
-    _require(is_receiver(request.user, referral), _("Only the receiver can reopen this referral."))
-    referral = _transition(
+def referral_reopen(
+    *, referral: Referral, by, note: str = "", audit: AuditContext | None = None, at=None
+) -> Referral:
+    at = _now(at)
+    step, referral, _consent_row = _begin("reopen", referral, by, at=at)
+    referral = _move(
         referral,
-        by=request.user,
-        allowed_from=[Status.COMPLETED],
-        to=Status.IN_PROGRESS,
-        kind=Event.Kind.REOPENED,
+        step,
+        by=by,
+        at=at,
         note=note,
         completed_at=None,
         closed_at=None,
-        feedback_by=timezone.localdate() + timedelta(days=referral.pathway.feedback_every),
+        feedback_by=timezone.localdate(at) + timedelta(days=referral.pathway.feedback_every),
     )
-    _log(request, referral)
+    _apply_access(step, referral, at=at)
+    _log(by, audit, referral)
     return referral
 
 
@@ -521,121 +691,155 @@ def referral_reopen(*, request: HttpRequest, referral: Referral, note: str = "")
 
 
 @transaction.atomic
-def referral_acknowledge(*, request: HttpRequest, referral: Referral) -> Referral:
+def referral_acknowledge(*, referral: Referral, by, audit: AuditContext | None = None, at=None) -> Referral:
     """The sender has read the feedback: the loop is closed for them."""
-    _require(is_requester(request.user, referral), _("Only the sender's practice can acknowledge feedback."))
-    now = timezone.now()
+    at = _now(at)
+    step, referral, _consent_row = _begin("acknowledge", referral, by, at=at)
     pending = Feedback.objects.filter(referral=referral, acknowledged_at__isnull=True)
     if not pending.exists():
         raise TransitionRefused(_("There is no new feedback to acknowledge."))
-    pending.update(acknowledged_at=now, acknowledged_by=request.user)
-    if referral.status == Status.COMPLETED:
-        Referral.objects.filter(pk=referral.pk, acknowledged_at__isnull=True).update(acknowledged_at=now)
-    referral.refresh_from_db()
-    _event(
-        referral,
-        by=request.user,
-        kind=Event.Kind.ACKNOWLEDGED,
-        at=now,
-        from_status=referral.status,
-        to_status=referral.status,
+    pending.update(acknowledged_at=at, acknowledged_by=by)
+    fields = (
+        {"acknowledged_at": at}
+        if referral.status == Status.COMPLETED and not referral.acknowledged_at
+        else {}
     )
-    _log(request, referral)
+    referral = _move(referral, step, by=by, at=at, **fields)
+    _log(by, audit, referral)
     return referral
 
 
 @transaction.atomic
-def referral_cancel(*, request: HttpRequest, referral: Referral, note: str = "") -> Referral:
-    _require(is_requester(request.user, referral), _("Only the sender's practice can cancel this referral."))
-    referral = _transition(
-        referral,
-        by=request.user,
-        allowed_from=[Status.DRAFT, *OPEN_STATUSES],
-        to=Status.CANCELLED,
-        kind=Event.Kind.CANCELLED,
-        note=note,
-        closed_at=timezone.now(),
-    )
-    _log(request, referral)
+def referral_cancel(
+    *, referral: Referral, by, note: str = "", audit: AuditContext | None = None, at=None
+) -> Referral:
+    at = _now(at)
+    step, referral, _consent_row = _begin("cancel", referral, by, at=at)
+    referral = _move(referral, step, by=by, at=at, note=note, closed_at=at)
+    _apply_access(step, referral, at=at)
+    _log(by, audit, referral)
     return referral
 
 
 @transaction.atomic
-def referral_mark_entered_in_error(*, request: HttpRequest, referral: Referral, note: str) -> Referral:
-    _require(is_requester(request.user, referral), _("Only the sender's practice can mark this as an error."))
+def referral_mark_entered_in_error(
+    *, referral: Referral, by, note: str, audit: AuditContext | None = None, at=None
+) -> Referral:
+    at = _now(at)
     if not note.strip():
         raise ValidationError({"note": _("Say briefly what was wrong.")})
-    allowed = [s for s in Status.values if s != Status.ENTERED_IN_ERROR]
-    referral = _transition(
-        referral,
-        by=request.user,
-        allowed_from=allowed,
-        to=Status.ENTERED_IN_ERROR,
-        kind=Event.Kind.ENTERED_IN_ERROR,
-        note=note,
-        closed_at=timezone.now(),
-    )
-    _log(request, referral)
+    step, referral, _consent_row = _begin("entered_in_error", referral, by, at=at)
+    referral = _move(referral, step, by=by, at=at, note=note, closed_at=referral.closed_at or at)
+    _apply_access(step, referral, at=at)
+    _log(by, audit, referral)
     return referral
+
+
+@signal_receiver(consent_withdrawn)
+def _close_what_the_consent_covered(sender, *, consent, by, audit, at, **kwargs) -> None:
+    """Consent withdrawn (patients.services.consent_withdraw, same transaction): the open referrals sent on
+    its basis are cancelled, so nobody is reminded of, or acts on, what may no longer be shared."""
+    for referral in Referral.objects.filter(
+        consent=consent, status__in=STEPS["cancel"].allowed_from
+    ).order_by("pk"):
+        referral = _locked(referral)
+        if referral.status not in STEPS["cancel"].allowed_from:
+            continue
+        step = STEPS["cancel"]
+        referral = _move(
+            referral, step, by=by, at=at, note=_("Consent withdrawn by the patient."), closed_at=at
+        )
+        _apply_access(step, referral, at=at)
+        _log(by, audit, referral, reason="consent withdrawn")
 
 
 # --- messages and joint consultations -----------------------------------------------------------
 
 
-def can_take_part(user, referral: Referral) -> bool:
-    return (
-        is_requester(user, referral)
-        or is_receiver(user, referral)
-        or referral.events.filter(Q(to_user=user) | Q(from_user=user)).exists()
-    )
-
-
 @transaction.atomic
-def message_post(*, request: HttpRequest, referral: Referral, text: str) -> Message:
-    _require(can_take_part(request.user, referral), _("Only the professionals involved can write here."))
+def message_post(*, referral: Referral, by, text: str, audit: AuditContext | None = None, at=None) -> Message:
+    backdated, at = at is not None, _now(at)
     if not text.strip():
         raise ValidationError({"text": _("Write a message first.")})
-    message = Message.objects.create(referral=referral, author=request.user, text=text.strip())
-    _log(request, referral, reason="message")
+    _step, referral, _consent_row = _begin("message", referral, by, at=at)
+    message = Message.objects.create(referral=referral, author=by, text=text.strip())
+    if backdated:  # created_at is set on insert; a message told at an earlier moment (the demo) keeps it
+        Message.objects.filter(pk=message.pk).update(created_at=at)
+        message.created_at = at
+    _log(by, audit, referral, reason="message")
     return message
 
 
-@transaction.atomic
-def joint_consultation_schedule(
-    *,
-    request: HttpRequest,
-    referral: Referral,
-    scheduled_at,
-    location: str,
-    participants: list,
-    patient_attends: bool = True,
-    agenda: str = "",
-) -> JointConsultation:
-    """Plan the meeting. Each participating organisation besides the practice needs the patient's consent."""
-    _require(can_take_part(request.user, referral), _("Only the professionals involved can plan this."))
-    if not referral.pathway.is_joint_consultation:
-        raise ValidationError(_("This referral is not a joint consultation request."))
-    if scheduled_at < timezone.now():
-        raise ValidationError({"scheduled_at": _("Choose a moment in the future.")})
-    missing = []
+def consultation_candidates(referral: Referral):
+    """Who can be invited: the receiving team and the patient's and sender's practices (the people who
+    are part of this patient's care), active accounts only."""
+    from django.contrib.auth import get_user_model
+
+    teams = Team.objects.filter(
+        Q(pk=referral.receiving_team_id)
+        | Q(organisation_id=referral.sender_organisation_id, kind=Team.Kind.PRACTICE)
+        | Q(organisation_id=referral.patient.practice_id, kind=Team.Kind.PRACTICE)
+    )
+    return (
+        get_user_model()
+        .objects.filter(is_active=True, memberships__team__in=teams)
+        .distinct()
+        .order_by("last_name", "first_name", "pk")
+    )
+
+
+def _consultation_consents(referral: Referral, participants: list, *, at) -> list[Consent]:
+    """Each participating team outside the patient's practice needs consent for a joint consultation."""
+    missing, consents = [], []
     for person in participants:
         for membership in person.memberships.select_related("team__organisation"):
-            org = membership.team.organisation
-            if org.pk == referral.patient.practice_id:
+            team = membership.team
+            if team.organisation_id == referral.patient.practice_id:
                 continue
-            if (
-                consent_is_valid(
-                    patient=referral.patient, purpose="joint_consultation", recipient=membership.team
-                )
-                is None
-                and org.name not in missing
-            ):
-                missing.append(org.name)
+            consent = consent_for_use(
+                patient=referral.patient, purpose="joint_consultation", recipient=team, at=at
+            )
+            if consent is None:
+                if team.organisation.name not in missing:
+                    missing.append(team.organisation.name)
+            else:
+                consents.append(consent)
     if missing:
         raise ConsentMissing(
             _("The patient has not consented to a joint consultation with: %(orgs)s.")
             % {"orgs": ", ".join(sorted(missing))}
         )
+    return consents
+
+
+@transaction.atomic
+def joint_consultation_schedule(
+    *,
+    referral: Referral,
+    by,
+    scheduled_at,
+    location: str,
+    participants: list,
+    patient_attends: bool = True,
+    agenda: str = "",
+    audit: AuditContext | None = None,
+    at=None,
+) -> JointConsultation:
+    """Plan (or move) the meeting. Participants come from the consultation candidates; each team outside
+    the practice needs the patient's consent; participants get access while involved."""
+    at = _now(at)
+    if not referral.pathway.is_joint_consultation:
+        raise ValidationError(_("This referral is not a joint consultation request."))
+    if scheduled_at < at:
+        raise ValidationError({"scheduled_at": _("Choose a moment in the future.")})
+    allowed = set(consultation_candidates(referral).values_list("pk", flat=True))
+    if not participants or any(p.pk not in allowed for p in participants):
+        raise ValidationError({"participants": _("Choose participants from the list.")})
+    consents = _consultation_consents(referral, participants, at=at)
+    _step, referral, _consent_row = _begin("plan_consultation", referral, by, at=at)
+    existing = JointConsultation.objects.select_for_update().filter(referral=referral).first()
+    if existing is not None and existing.state == JointConsultation.State.HELD:
+        raise TransitionRefused(_("This joint consultation was held already; it cannot be planned again."))
     consultation, _created = JointConsultation.objects.update_or_create(
         referral=referral,
         defaults={
@@ -647,22 +851,47 @@ def joint_consultation_schedule(
         },
     )
     consultation.participants.set(participants)
+    relationships = _relationships(referral).filter(kind=Kind.JOINT_CONSULTATION)
+    care_relationships_end(
+        relationships=relationships.exclude(user__in=participants),
+        at=at,
+        reason=CareRelationship.Ended.REMOVED,
+    )
+    consent_by_team = {c.recipient_team_id or c.recipient_organisation_id: c for c in consents}
     for person in participants:
-        _grant_access(referral, person, CareRelationship.Kind.JOINT_CONSULTATION)
-    _log(request, referral, reason="joint consultation planned")
+        care_relationship_grant(
+            patient=referral.patient,
+            referral_id=referral.pk,
+            kind=Kind.JOINT_CONSULTATION,
+            user=person,
+            at=at,
+            consent=next(iter(consent_by_team.values()), referral.consent),
+        )
+    _log(by, audit, referral, reason="joint consultation planned")
     return consultation
 
 
 @transaction.atomic
 def joint_consultation_record(
     *,
-    request: HttpRequest,
     consultation: JointConsultation,
+    by,
     notes: str,
     actions: list[tuple[str, object, date | None]],
+    audit: AuditContext | None = None,
+    at=None,
 ) -> JointConsultation:
+    at = _now(at)
     referral = consultation.referral
-    _require(can_take_part(request.user, referral), _("Only the professionals involved can record this."))
+    participants = list(consultation.participants.all())
+    _consultation_consents(referral, participants, at=at)
+    _step, referral, _consent_row = _begin("record_consultation", referral, by, at=at)
+    consultation = JointConsultation.objects.select_for_update().get(pk=consultation.pk)
+    if consultation.state != JointConsultation.State.PLANNED:
+        raise TransitionRefused(_("This joint consultation was recorded already."))
+    owners = {p.pk for p in participants}
+    if any(owner.pk not in owners for description, owner, _due in actions if description.strip()):
+        raise ValidationError(_("Every agreed action needs an owner who took part."))
     consultation.notes = notes
     consultation.state = JointConsultation.State.HELD
     consultation.save(update_fields=["notes", "state"])
@@ -671,5 +900,5 @@ def joint_consultation_record(
             AgreedAction.objects.create(
                 consultation=consultation, description=description.strip(), owner=owner, due_on=due_on
             )
-    _log(request, referral, reason="joint consultation recorded")
+    _log(by, audit, referral, reason="joint consultation recorded")
     return consultation

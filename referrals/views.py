@@ -1,8 +1,9 @@
+import uuid
+
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -12,9 +13,10 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from collab_hub.audit.models import AccessEvent
-from patients.selectors import concerns_for, consent_is_valid, get_patient_for_user
-from teams.models import Membership, Team
-from teams.selectors import practices_of
+from collab_hub.audit.services import AuditContext, access_log_write
+from patients.models import Concern
+from patients.selectors import concerns_for, consent_is_valid, get_patient_for_user, role_of
+from teams.selectors import care_practices_of
 
 from . import selectors, services
 from .forms import (
@@ -27,10 +29,12 @@ from .forms import (
     JointConsultationForm,
     MessageForm,
     NoteForm,
+    ReassignForm,
     ReferralForm,
 )
 from .models import Referral, Status
-from .routing import Proposal, propose, team_members
+from .routing import Proposal, propose
+from .workflow import allowed_actions
 
 User = get_user_model()
 PAGE_SIZE = 50
@@ -39,14 +43,20 @@ PAGE_SIZE = 50
 @never_cache
 def inbox(request):
     """'To me / my team' for receivers and 'sent by me / my practice' for GPs, most urgent first."""
-    box = request.GET.get("box") or ("sent" if practices_of(request.user).exists() else "received")
+    box = request.GET.get("box") or ("sent" if care_practices_of(request.user).exists() else "received")
     today = timezone.localdate()
+    coordinates = (
+        selectors.overview_teams(user=request.user)
+        .filter(memberships__user=request.user, memberships__role="coordinator")
+        .exists()
+    )
+    scope = "team" if request.GET.get("scope") == "team" and coordinates else "me"
     if box == "sent":
         referrals = selectors.sent_for(user=request.user)
         filters = selectors.sent_filters(today)
     else:
         box = "received"
-        referrals = selectors.received_for(user=request.user, scope=request.GET.get("scope", "me"))
+        referrals = selectors.received_for(user=request.user, scope=scope)
         filters = selectors.received_filters(today)
     chosen = request.GET.get("filter", "")
     statuses = None  # the statuses the list is limited to, when only statuses limit it
@@ -59,10 +69,17 @@ def inbox(request):
     paginator = Paginator(referrals, PAGE_SIZE)
     if box == "received" and statuses is not False:
         # The database keeps these totals; counting a busy receiver's list per request would not scale.
-        paginator.count = selectors.received_total(
-            user=request.user, scope=request.GET.get("scope", "me"), statuses=statuses
-        )
+        paginator.count = selectors.received_total(user=request.user, scope=scope, statuses=statuses)
     page = paginator.get_page(request.GET.get("page"))
+    # One access-log row per list: the patients' names on it are patient data seen.
+    access_log_write(
+        user=request.user,
+        request=request,
+        event=AccessEvent.SEARCH,
+        role=role_of(request.user),
+        object_type="referral_list",
+        reason=f"{box}/{scope}: " + ",".join(str(r.pk) for r in page),
+    )
     query = request.GET.copy()
     query.pop("page", None)
     context = {
@@ -70,7 +87,8 @@ def inbox(request):
         "page": page,
         "filters": list(filters),
         "chosen": chosen,
-        "scope": request.GET.get("scope", "me"),
+        "scope": scope,
+        "coordinates": coordinates,
         "statuses": Status.choices,
         "query": query.urlencode(),
         "today": today,
@@ -78,19 +96,14 @@ def inbox(request):
     return render(request, "referrals/inbox.html", context)
 
 
-def _sender_practice(user, patient):
-    practices = list(practices_of(user))
-    if patient.practice in practices:
-        return patient.practice
-    return practices[0] if practices else patient.practice
-
-
 @never_cache
 def referral_create(request, patient_pk: int):
     """Refer in about a minute: the routing guide proposes pathway and named person; the letter follows."""
+    audit = AuditContext.from_request(request)
     access = get_patient_for_user(
-        request,
-        patient_pk,
+        user=request.user,
+        pk=patient_pk,
+        audit=audit,
         purpose="referral",
         event=AccessEvent.CREATE if request.method == "POST" else AccessEvent.VIEW,
     )
@@ -100,8 +113,11 @@ def referral_create(request, patient_pk: int):
         (p for p in pathways if str(p.pk) == (request.POST.get("pathway") or request.GET.get("pathway"))),
         None,
     )
-    practice = _sender_practice(request.user, patient)
-    proposal = propose(patient=patient, practice=practice, pathway=chosen)
+    practice = services.sending_organisation(request.user, patient) or patient.practice
+    # The guide sees what the sender sees: a minimal-view sender's proposal must not reveal medical domains.
+    concerns = concerns_for(access)
+    domains = sorted({c.domain for c in concerns if c.status != Concern.Status.RESOLVED})
+    proposal = propose(patient=patient, practice=practice, pathway=chosen, domains=domains)
     if proposal.pathway is not None and proposal.pathway not in pathways:
         proposal = Proposal(pathway=None)  # the guide's pathway is not one this sender may use
     pathway = proposal.pathway
@@ -112,8 +128,11 @@ def referral_create(request, patient_pk: int):
             request.POST or None,
             pathway=pathway,
             candidates=proposal.candidates,
-            concerns=concerns_for(access),
-            initial={"receiver": str(proposal.receiver.pk) if proposal.receiver else ""},
+            concerns=concerns,
+            initial={
+                "receiver": str(proposal.receiver.pk) if proposal.receiver else "",
+                "submission": uuid.uuid4().hex,
+            },
         )
         if request.method == "POST":
             if consent is None:
@@ -121,12 +140,18 @@ def referral_create(request, patient_pk: int):
                 back = reverse("referrals:create", args=[patient.pk]) + f"?pathway={pathway.pk}"
                 return redirect(reverse("patients:consent_create", args=[patient.pk]) + f"?next={back}")
             if form.is_valid():
-                receiver = User.objects.filter(pk=form.cleaned_data["receiver"]).first()
+                receiver = next(
+                    (u for u in proposal.candidates if str(u.pk) == form.cleaned_data["receiver"]), None
+                )
                 via = proposal.assigned_via if receiver == proposal.receiver else Referral.AssignedVia.CHOSEN
-                shared = list(patient.concerns.filter(pk__in=form.cleaned_data["shared_concerns"]))
+                visible = {str(c.pk) for c in concerns}
+                shared = [
+                    c for c in concerns if str(c.pk) in set(form.cleaned_data["shared_concerns"]) & visible
+                ]
                 try:
                     referral = services.referral_send(
-                        request=request,
+                        by=request.user,
+                        audit=audit,
                         patient=patient,
                         pathway=pathway,
                         receiving_team=proposal.team,
@@ -135,13 +160,14 @@ def referral_create(request, patient_pk: int):
                         urgency=form.cleaned_data["urgency"],
                         shared_concerns=shared,
                         assigned_via=via,
+                        submission=form.cleaned_data.get("submission") or None,
                     )
                 except ValidationError as error:
                     for message in error.messages:
                         form.add_error(None, message)
                 else:
                     messages.success(
-                        request, _("Referral sent to %(name)s.") % {"name": receiver.get_full_name()}
+                        request, _("Referral sent to %(name)s.") % {"name": referral.receiver.get_full_name()}
                     )
                     return redirect("referrals:detail", pk=referral.pk)
     context = {
@@ -151,82 +177,92 @@ def referral_create(request, patient_pk: int):
         "pathways": pathways,
         "form": form,
         "consent": consent,
+        "can_record_consent": access.can_edit,
         "consent_url": reverse("patients:consent_create", args=[patient.pk])
         + (f"?next={reverse('referrals:create', args=[patient.pk])}?pathway={pathway.pk}" if pathway else ""),
     }
     return render(request, "referrals/referral_form.html", context)
 
 
+# The form each workflow step asks for (None: a button only). Steps with their own page are left out.
+ACTION_FORMS = {
+    "accept": None,
+    "decline": DeclineForm,
+    "forward": ForwardForm,
+    "reassign": ReassignForm,
+    "first_contact": FirstContactForm,
+    "feedback": FeedbackForm,
+    "complete": CompleteForm,
+    "hold": NoteForm,
+    "resume": None,
+    "reopen": NoteForm,
+    "acknowledge": None,
+    "cancel": NoteForm,
+    "entered_in_error": NoteForm,
+    "message": MessageForm,
+}
+
+
+def _people_for(action: str, referral: Referral):
+    if action == "forward":
+        return services.forward_candidates(referral)
+    if action == "reassign":
+        return (
+            User.objects.filter(is_active=True, memberships__team=referral.receiving_team_id)
+            .exclude(pk=referral.receiver_id)
+            .order_by("last_name", "first_name", "pk")
+        )
+    return None
+
+
+def _action_form(action: str, referral: Referral, data=None):
+    form_class = ACTION_FORMS[action]
+    if form_class is None:
+        return None
+    people = _people_for(action, referral)
+    return form_class(data, people=people) if people is not None else form_class(data)
+
+
 def _action_forms(request, referral: Referral) -> dict:
-    user = request.user
-    receiver = services.is_receiver(user, referral)
-    requester = services.is_requester(user, referral)
-    s = referral.status
+    """The buttons of the referral page: exactly the steps the workflow table allows this person now."""
+    allowed = allowed_actions(request.user, referral)
     forms = {}
-    if receiver:
-        if s == Status.REQUESTED:
-            forms["accept"] = None
-        if s in (Status.REQUESTED, Status.ACCEPTED):
-            forms["decline"] = DeclineForm()
-            people = [
-                u
-                for t in Team.objects.filter(kind=referral.receiving_team.kind)
-                for u in team_members(t)
-                if u.pk != referral.receiver_id
-            ]
-            forms["forward"] = ForwardForm(people=people)
-        if s == Status.ACCEPTED:
-            forms["first_contact"] = FirstContactForm()
-        if s in (Status.IN_PROGRESS, Status.ON_HOLD):
-            forms["feedback"] = FeedbackForm()
-            forms["complete"] = CompleteForm()
-        if s == Status.IN_PROGRESS:
-            forms["hold"] = NoteForm()
-        if s == Status.ON_HOLD:
-            forms["resume"] = None
-        if s == Status.COMPLETED:
-            forms["reopen"] = NoteForm()
-        if (
-            s in (Status.REQUESTED, Status.ACCEPTED, Status.IN_PROGRESS, Status.ON_HOLD)
-            and Membership.objects.filter(
-                user=user, team=referral.receiving_team, role=Membership.Role.COORDINATOR
-            ).exists()
-        ):
-            forms["reassign"] = ForwardForm(
-                people=[u for u in team_members(referral.receiving_team) if u.pk != referral.receiver_id]
-            )
-    if requester:
-        if referral.feedback.filter(acknowledged_at__isnull=True).exists():
-            forms["acknowledge"] = None
-        if s in (Status.DRAFT, Status.REQUESTED, Status.ACCEPTED, Status.IN_PROGRESS, Status.ON_HOLD):
-            forms["cancel"] = NoteForm()
-        if s != Status.ENTERED_IN_ERROR:
-            forms["entered_in_error"] = NoteForm()
+    for action in allowed:
+        if action not in ACTION_FORMS or action == "message":
+            continue
+        if action == "acknowledge" and not referral.feedback.filter(acknowledged_at__isnull=True).exists():
+            continue
+        forms[action] = _action_form(action, referral)
     return forms
+
+
+def _referral(request, pk: int, **kwargs) -> Referral:
+    return selectors.get_referral_for_user(
+        user=request.user, pk=pk, audit=AuditContext.from_request(request), **kwargs
+    )
 
 
 @never_cache
 def referral_detail(request, pk: int):
-    referral = selectors.get_referral_for_user(request, pk)
-    if referral.status == Status.ENTERED_IN_ERROR and not services.is_requester(request.user, referral):
-        raise Http404
+    referral = _referral(request, pk)
+    allowed = allowed_actions(request.user, referral)
     context = {
         "referral": referral,
         "timeline": selectors.timeline_for(referral),
         "letter": [(q.label, referral.letter.get(q.key, "")) for q in referral.pathway.letter_fields.all()],
         "shared_concerns": referral.shared_concerns.all(),
         "actions": _action_forms(request, referral),
-        "message_form": MessageForm() if services.can_take_part(request.user, referral) else None,
+        "message_form": MessageForm() if "message" in allowed else None,
         "consultation": getattr(referral, "joint_consultation", None),
-        "is_receiver": services.is_receiver(request.user, referral),
-        "is_requester": services.is_requester(request.user, referral),
+        "can_plan": "plan_consultation" in allowed,
+        "can_record": "record_consultation" in allowed,
     }
     return render(request, "referrals/referral_detail.html", context)
 
 
 @never_cache
 def referral_letter(request, pk: int):
-    referral = selectors.get_referral_for_user(request, pk, event=AccessEvent.PRINT)
+    referral = _referral(request, pk, event=AccessEvent.PRINT)
     context = {
         "referral": referral,
         "letter": [(q.label, referral.letter.get(q.key, "")) for q in referral.pathway.letter_fields.all()],
@@ -235,95 +271,55 @@ def referral_letter(request, pk: int):
     return render(request, "referrals/letter_print.html", context)
 
 
-def _user(pk) -> User:
-    user = User.objects.filter(pk=pk, is_active=True).first()
-    if user is None:
-        raise ValidationError(_("Choose a person from the list."))
-    return user
+def _call(action: str, referral: Referral, *, by, audit, data: dict):
+    """The service of a workflow step, with what its form cleaned."""
+    common = {"referral": referral, "by": by, "audit": audit}
+    calls = {
+        "accept": lambda: services.referral_accept(**common),
+        "decline": lambda: services.referral_decline(**common, **data),
+        "forward": lambda: services.referral_forward(**common, **data),
+        "reassign": lambda: services.referral_reassign(**common, **data),
+        "first_contact": lambda: services.referral_first_contact(**common, **data),
+        "feedback": lambda: services.referral_feedback(**common, **data),
+        "complete": lambda: services.referral_complete(**common, **data),
+        "hold": lambda: services.referral_hold(**common, **data),
+        "resume": lambda: services.referral_resume(**common),
+        "reopen": lambda: services.referral_reopen(**common, **data),
+        "acknowledge": lambda: services.referral_acknowledge(**common),
+        "cancel": lambda: services.referral_cancel(**common, **data),
+        "entered_in_error": lambda: services.referral_mark_entered_in_error(**common, **data),
+        "message": lambda: services.message_post(**common, **data),
+    }
+    return calls[action]()
 
 
-ACTIONS = {
-    # action: (form class or None, service call with request, referral and cleaned data, success message)
-    "accept": (
-        None,
-        lambda r, ref, d: services.referral_accept(request=r, referral=ref),
-        _("Referral accepted."),
-    ),
-    "decline": (
-        DeclineForm,
-        lambda r, ref, d: services.referral_decline(request=r, referral=ref, **d),
-        _("Referral declined; the sender is informed."),
-    ),
-    "forward": (
-        None,
-        lambda r, ref, d: services.referral_forward(
-            request=r, referral=ref, to_user=_user(r.POST.get("to_user")), note=r.POST.get("note", "")
-        ),
-        _("Referral forwarded."),
-    ),
-    "reassign": (
-        None,
-        lambda r, ref, d: services.referral_reassign(
-            request=r, referral=ref, to_user=_user(r.POST.get("to_user"))
-        ),
-        _("Referral reassigned."),
-    ),
-    "first_contact": (
-        FirstContactForm,
-        lambda r, ref, d: services.referral_first_contact(request=r, referral=ref, **d),
-        _("First contact recorded and reported to the GP."),
-    ),
-    "feedback": (
-        FeedbackForm,
-        lambda r, ref, d: services.referral_feedback(request=r, referral=ref, **d),
-        _("Feedback sent to the GP."),
-    ),
-    "complete": (
-        CompleteForm,
-        lambda r, ref, d: services.referral_complete(request=r, referral=ref, **d),
-        _("Referral closed; the GP has your summary."),
-    ),
-    "hold": (
-        NoteForm,
-        lambda r, ref, d: services.referral_hold(request=r, referral=ref, **d),
-        _("Put on hold."),
-    ),
-    "resume": (None, lambda r, ref, d: services.referral_resume(request=r, referral=ref), _("Resumed.")),
-    "reopen": (
-        NoteForm,
-        lambda r, ref, d: services.referral_reopen(request=r, referral=ref, **d),
-        _("Referral reopened."),
-    ),
-    "acknowledge": (
-        None,
-        lambda r, ref, d: services.referral_acknowledge(request=r, referral=ref),
-        _("Feedback acknowledged."),
-    ),
-    "cancel": (
-        NoteForm,
-        lambda r, ref, d: services.referral_cancel(request=r, referral=ref, **d),
-        _("Referral cancelled."),
-    ),
-    "entered_in_error": (
-        NoteForm,
-        lambda r, ref, d: services.referral_mark_entered_in_error(request=r, referral=ref, **d),
-        _("Marked as entered in error; it is hidden from the lists."),
-    ),
-    "message": (
-        MessageForm,
-        lambda r, ref, d: services.message_post(request=r, referral=ref, **d),
-        _("Message sent."),
-    ),
+SUCCESS = {
+    "accept": _("Referral accepted."),
+    "decline": _("Referral declined."),
+    "forward": _("Referral forwarded."),
+    "reassign": _("Referral reassigned."),
+    "first_contact": _("First contact recorded and reported to the GP."),
+    "feedback": _("Feedback sent to the GP."),
+    "complete": _("Referral closed; the GP has your summary."),
+    "hold": _("Put on hold."),
+    "resume": _("Resumed."),
+    "reopen": _("Referral reopened."),
+    "acknowledge": _("Feedback acknowledged."),
+    "cancel": _("Referral cancelled."),
+    "entered_in_error": _("Marked as entered in error; it is hidden from the lists."),
+    "message": _("Message sent."),
 }
 
 
 @require_POST
 def referral_action(request, pk: int, action: str):
-    if action not in ACTIONS:
+    if action not in ACTION_FORMS:
         raise Http404
-    referral = selectors.get_referral_for_user(request, pk, event=AccessEvent.CHANGE)
-    form_class, call, success = ACTIONS[action]
-    form = form_class(request.POST) if form_class else None
+    audit = AuditContext.from_request(request)
+    referral = selectors.get_referral_for_user(
+        user=request.user, pk=pk, audit=audit, event=AccessEvent.CHANGE
+    )
+    form = _action_form(action, referral, request.POST)
     if form is not None and not form.is_valid():
         for field, errors in form.errors.items():
             for error in errors:
@@ -332,35 +328,45 @@ def referral_action(request, pk: int, action: str):
                 )
     else:
         try:
-            call(request, referral, form.cleaned_data if form else {})
+            _call(action, referral, by=request.user, audit=audit, data=form.cleaned_data if form else {})
         except PermissionDenied:
             raise
         except ValidationError as error:
             for message in error.messages:
                 messages.error(request, message)
         else:
-            messages.success(request, str(success))
+            messages.success(request, str(SUCCESS[action]))
     if request.htmx and request.POST.get("row"):
         referral = (
             selectors.received_for(user=request.user).filter(pk=pk).first()
             or selectors.sent_for(user=request.user).filter(pk=pk).first()
         )
+        if referral is None:  # no longer on this person's lists (forwarded away, say)
+            return render(request, "referrals/_referral_row_gone.html", {"pk": pk})
         return render(
             request,
             "referrals/_referral_row.html",
             {"r": referral, "today": timezone.localdate(), "box": request.POST.get("row")},
         )
-    return redirect("referrals:detail", pk=pk)
+    if selectors.visible_referrals(user=request.user).filter(pk=pk).exists():
+        return redirect("referrals:detail", pk=pk)
+    return redirect("referrals:inbox")  # the step ended this person's access (declined, forwarded …)
 
 
 @never_cache
 def consultation_plan(request, pk: int):
+    audit = AuditContext.from_request(request)
     referral = selectors.get_referral_for_user(
-        request, pk, event=AccessEvent.CHANGE if request.POST else AccessEvent.VIEW
+        user=request.user,
+        pk=pk,
+        audit=audit,
+        event=AccessEvent.CHANGE if request.method == "POST" else AccessEvent.VIEW,
+        needs="plan_consultation",
     )
-    if not referral.pathway.is_joint_consultation or not services.can_take_part(request.user, referral):
+    consultation = getattr(referral, "joint_consultation", None)
+    if consultation is not None and consultation.state == consultation.State.HELD:
         raise PermissionDenied
-    people = _consultation_people(referral)
+    people = list(services.consultation_candidates(referral))
     form = JointConsultationForm(
         request.POST or None,
         people=people,
@@ -368,10 +374,11 @@ def consultation_plan(request, pk: int):
     )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        participants = list(User.objects.filter(pk__in=data.pop("participants")))
+        chosen = set(data.pop("participants"))
+        participants = [u for u in people if str(u.pk) in chosen]
         try:
             services.joint_consultation_schedule(
-                request=request, referral=referral, participants=participants, **data
+                referral=referral, by=request.user, audit=audit, participants=participants, **data
             )
         except ValidationError as error:
             for message in error.messages:
@@ -382,36 +389,39 @@ def consultation_plan(request, pk: int):
     return render(request, "referrals/consultation_form.html", {"referral": referral, "form": form})
 
 
-def _consultation_people(referral: Referral) -> list:
-    """Who can be invited: the receiving team and the patient's and sender's practices."""
-    teams = Team.objects.filter(
-        Q(pk=referral.receiving_team_id)
-        | Q(organisation_id=referral.sender_organisation_id)
-        | Q(organisation_id=referral.patient.practice_id)
-    )
-    people = {u for team in teams for u in team_members(team)}
-    return sorted(people, key=lambda u: (u.last_name, u.first_name))
-
-
 @never_cache
 def consultation_record(request, pk: int):
     """Minutes of a joint consultation and the actions agreed, each with an owner."""
+    audit = AuditContext.from_request(request)
     referral = selectors.get_referral_for_user(
-        request, pk, event=AccessEvent.CHANGE if request.POST else AccessEvent.VIEW
+        user=request.user,
+        pk=pk,
+        audit=audit,
+        event=AccessEvent.CHANGE if request.method == "POST" else AccessEvent.VIEW,
+        needs="record_consultation",
     )
     consultation = getattr(referral, "joint_consultation", None)
-    if consultation is None or not services.can_take_part(request.user, referral):
+    if consultation is None or consultation.state != consultation.State.PLANNED:
         raise PermissionDenied
     people = list(consultation.participants.all())
     form = ConsultationRecordForm(request.POST or None, people=people, initial={"notes": consultation.notes})
     if request.method == "POST" and form.is_valid():
         by_pk = {str(u.pk): u for u in people}
         actions = [(text, by_pk[owner], due) for text, owner, due in form.actions()]
-        services.joint_consultation_record(
-            request=request, consultation=consultation, notes=form.cleaned_data["notes"], actions=actions
-        )
-        messages.success(request, _("Joint consultation recorded."))
-        return redirect("referrals:detail", pk=pk)
+        try:
+            services.joint_consultation_record(
+                consultation=consultation,
+                by=request.user,
+                audit=audit,
+                notes=form.cleaned_data["notes"],
+                actions=actions,
+            )
+        except ValidationError as error:
+            for message in error.messages:
+                form.add_error(None, message)
+        else:
+            messages.success(request, _("Joint consultation recorded."))
+            return redirect("referrals:detail", pk=pk)
     return render(
         request, "referrals/consultation_form.html", {"referral": referral, "form": form, "recording": True}
     )

@@ -157,6 +157,16 @@ def practices_of(user) -> QuerySet[Organisation]:
     ).distinct()
 
 
+def care_practices_of(user) -> QuerySet[Organisation]:
+    """The GP practices / health centres whose patient files the user works in: through a membership of
+    one of their practice teams. A social worker in a health centre's welfare team is not one of them."""
+    return Organisation.objects.filter(
+        kind__in=Organisation.PRIMARY_CARE,
+        teams__kind=Team.Kind.PRACTICE,
+        teams__memberships__user=user,
+    ).distinct()
+
+
 def coordinated_teams(user) -> QuerySet[Team]:
     return Team.objects.filter(memberships__user=user, memberships__role=Membership.Role.COORDINATOR)
 

@@ -1,5 +1,6 @@
 import ipaddress
 import logging
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.http import HttpRequest
@@ -62,12 +63,26 @@ def client_address(request: HttpRequest | None) -> str | None:
     return peer
 
 
+@dataclass(frozen=True)
+class AuditContext:
+    """Where an action comes from, for the access log, without the HTTP request: services, Celery tasks
+    and the demo seeding act through the same rules as a view. A view builds it once per request."""
+
+    client_address: str | None = None
+    on_behalf_of: str = ""
+
+    @classmethod
+    def from_request(cls, request: HttpRequest) -> "AuditContext":
+        return cls(client_address=client_address(request))
+
+
 def access_log_write(
     *,
     user,
     event: AccessEvent | str,
     outcome: Outcome | str = Outcome.ALLOWED,
     request: HttpRequest | None = None,
+    audit: AuditContext | None = None,
     role: str = "",
     on_behalf_of: str = "",
     patient_id: int | None = None,
@@ -78,21 +93,25 @@ def access_log_write(
     reason: str = "",
     needs_review: bool = False,
 ) -> AccessLogEntry:
-    """Append one row to the access log. Raises when it cannot be written: callers fail closed."""
+    """Append one row to the access log. Raises when it cannot be written: callers fail closed.
+    The client address comes from `request` or, for callers without one, from `audit`."""
     authenticated = user is not None and getattr(user, "is_authenticated", False)
+    if audit is None and request is not None:
+        audit = AuditContext.from_request(request)
+    audit = audit or AuditContext()
     return AccessLogEntry.objects.create(
         event=event,
         outcome=outcome,
         user=user if authenticated else None,
         user_name=(user.get_full_name() or user.get_username()) if authenticated else "",
         role=role[:100],
-        on_behalf_of=on_behalf_of[:200],
+        on_behalf_of=(on_behalf_of or audit.on_behalf_of)[:200],
         patient_id=patient_id,
         object_type=object_type,
         object_id=object_id,
         purpose=purpose[:100],
         consent_id=consent_id,
-        client_address=client_address(request),
+        client_address=audit.client_address,
         reason=reason[:500],
         needs_review=needs_review,
     )

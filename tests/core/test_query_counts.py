@@ -36,8 +36,13 @@ pytestmark = pytest.mark.django_db
 # Queries per request, whatever the number of rows. Changing a number here must be deliberate: say
 # in the commit why the page needs the extra (or one fewer) query, and check that it is not per row.
 PINNED = {
-    "inbox": 19,  # 8 of them prefetch the people and organisations of the page (see referrals.selectors)
-    "patient page": 28,
+    # 8 of them prefetch the people and organisations of the page (see referrals.selectors); since
+    # need-to-know (issue 16) also: is the viewer a coordinator (the "my team" tab), which teams they are
+    # in (the list shows only their own referrals), and the list's access-log row.
+    "inbox": 22,
+    # Since need-to-know: the viewer's memberships (team-bound relationships), and the shared concerns
+    # of each referral (one prefetch).
+    "patient page": 30,
     "notifications": 11,
     "who's who": 14,
     "social map": 13,

@@ -225,10 +225,7 @@ def test_gp_sees_welfare_measurements_only_with_consent(loop, instruments):
 def test_recording_a_zrm_refuses_bad_input(client, loop, instruments):
     from tests.referrals.conftest import make_referral
 
-    make_referral(loop, status="accepted")
-    from patients.services import care_relationship_add
-
-    care_relationship_add(patient=loop["patient"], user=loop["contact"], kind="receiver", source="test")
+    make_referral(loop, status="accepted")  # the contact receives it: access to the patient
     client.force_login(loop["contact"])
     url = reverse("evaluations:outcome_new", args=[loop["patient"].pk, "zrm"])
     future = (timezone.localdate() + timedelta(days=3)).isoformat()

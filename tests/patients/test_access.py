@@ -66,15 +66,6 @@ def test_social_worker_with_a_care_relationship_sees_the_minimal_view(client, tr
     assert client.get(reverse("patients:access_history", args=[trio["patient"].pk])).status_code == 403
 
 
-def test_a_concern_shared_in_a_referral_becomes_visible_to_the_social_domain(client, trio):
-    trio["patient"].concerns.filter(domain="mental_health").update(shared_with_social_domain=True)
-    client.force_login(trio["colleague"])
-    assert (
-        "Paniekaanvallen"
-        in client.get(reverse("patients:detail", args=[trio["patient"].pk])).content.decode()
-    )
-
-
 def test_list_shows_only_patients_with_a_care_relationship(client, trio):
     assert list(visible_patients(user=trio["owner"])) == [trio["patient"]]
     assert list(visible_patients(user=trio["colleague"])) == [trio["patient"]]

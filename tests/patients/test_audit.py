@@ -44,7 +44,7 @@ def test_view_create_change_and_search_are_logged(client, trio):
     client.post(reverse("patients:list"), {"name": "Zonneveld"})
     search = AccessLogEntry.objects.filter(event="search").latest("id")
     assert "Zonneveld" not in search.reason  # the log records the fact, not the data
-    assert search.reason == "1 shown"
+    assert search.reason == f"1 shown: {trio['patient'].pk}"  # which patients were on the screen
 
 
 def test_the_log_records_the_fact_not_the_data(client, trio):

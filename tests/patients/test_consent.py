@@ -2,12 +2,17 @@ from datetime import date, datetime, timedelta
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.test import RequestFactory
 from django.utils import timezone
 
 from patients.selectors import consent_is_valid
 from patients.services import consent_withdraw
-from tests.factories import OrganisationFactory, PatientFactory, TeamFactory, UserFactory, give_consent
+from tests.factories import (
+    OrganisationFactory,
+    PatientFactory,
+    TeamFactory,
+    give_consent,
+    make_gp,
+)
 
 pytestmark = pytest.mark.django_db
 DAY = date(2026, 6, 1)
@@ -65,10 +70,9 @@ def test_consent_for_an_organisation_covers_its_teams():
 
 def test_withdrawal_takes_effect_at_once_and_cannot_happen_twice(setup):
     patient, team, consent = setup
-    request = RequestFactory().post("/")
-    request.user = UserFactory()
+    gp = make_gp(patient.practice)
     before = timezone.now()
-    consent_withdraw(request=request, consent=consent)
+    consent_withdraw(by=gp, consent=consent)
     assert consent_is_valid(patient=patient, purpose="referral_social", recipient=team) is None
     # Shares made before the withdrawal were made under a valid consent.
     assert (
@@ -78,7 +82,7 @@ def test_withdrawal_takes_effect_at_once_and_cannot_happen_twice(setup):
         == consent
     )
     with pytest.raises(ValidationError, match=r"al ingetrokken|already withdrawn"):
-        consent_withdraw(request=request, consent=consent)
+        consent_withdraw(by=gp, consent=consent)
 
 
 def test_a_datetime_is_judged_on_its_local_day(setup):

@@ -138,7 +138,7 @@ def test_break_the_glass_needs_a_reason_grants_24_hours_and_is_flagged(client, t
 
 
 def test_break_the_glass_with_unknown_details_finds_nothing(client, trio):
-    client.force_login(ProfessionalFactory())
+    client.force_login(ProfessionalFactory(profile__discipline="gp"))
     response = client.post(
         reverse("patients:emergency_access"),
         {

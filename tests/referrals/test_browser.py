@@ -79,3 +79,35 @@ def test_gp_refers_contact_accepts_and_reports_back_gp_acknowledges(page, demo_d
     assert "Het gaat beter: ze doet mee met de wandelgroep." in page.get_by_test_id("timeline").inner_text()
     page.get_by_test_id("action-acknowledge").get_by_role("button").click()
     assert "Bevestigd door Hanna de Vries" in page.get_by_test_id("timeline").inner_text()
+
+
+def test_a_receiver_who_forwards_a_referral_can_no_longer_open_it(page, loop):
+    """Need-to-know in the browser: forward in the referral page, and the page, the letter and the
+    patient are gone for the person who handed it over."""
+    from referrals import services
+    from tests.factories import PASSWORD
+
+    referral = services.referral_send(
+        by=loop["gp"],
+        patient=loop["patient"],
+        pathway=loop["pathways"]["maatschappelijk-werk"],
+        receiving_team=loop["team"],
+        receiver=loop["contact"],
+        letter={"question": "Hulp bij geldzaken", "urgent_safety": "no"},
+    )
+    login(page, loop["contact"].username, PASSWORD)
+    page.goto(f"/referrals/{referral.pk}/")
+    form = page.get_by_test_id("action-forward")
+    form.locator("select[name=to_user]").select_option(label="Jeroen Willems")
+    form.locator("button[type=submit]").click()
+    page.wait_for_url("**/referrals/")
+    assert "Verwijzing doorgestuurd" in page.content()
+    assert "Zonneveld" not in page.content()
+    for url in (
+        f"/referrals/{referral.pk}/",
+        f"/referrals/{referral.pk}/letter/",
+        f"/patients/{loop['patient'].pk}/",
+    ):
+        response = page.goto(url)
+        assert response.status == 404, url
+        assert page.get_by_test_id("error-page").count() == 1

@@ -21,7 +21,7 @@ def test_two_simultaneous_accepts_have_one_winner(loop):
         try:
             fresh = Referral.objects.get(pk=referral.pk)
             barrier.wait(timeout=10)
-            services.referral_accept(request=req(user), referral=fresh)
+            services.referral_accept(by=req(user), referral=fresh)
             results.append("won")
         except ValidationError:
             results.append("refused")

@@ -22,7 +22,7 @@ LETTER = {"question": "Hulp bij geldzaken en wonen", "urgent_safety": "no"}
 def send(loop, receiver=None, **kwargs):
     pathway = kwargs.pop("pathway", loop["pathways"]["maatschappelijk-werk"])
     return services.referral_send(
-        request=req(kwargs.pop("by", loop["gp"])),
+        by=req(kwargs.pop("by", loop["gp"])),
         patient=loop["patient"],
         pathway=pathway,
         receiving_team=kwargs.pop("team", loop["team"]),
@@ -43,34 +43,32 @@ def test_the_full_loop(loop):
     assert referral.consent == loop["consent"]
     assert referral.accept_by > timezone.localdate()
     assert referral.first_contact_by > referral.accept_by
-    assert shared[0].__class__.objects.get(pk=shared[0].pk).shared_with_social_domain
+    assert list(referral.shared_concerns.all()) == shared
     assert CareRelationship.objects.filter(user=loop["contact"], patient=loop["patient"]).exists()
 
     contact = req(loop["contact"])
-    services.referral_accept(request=contact, referral=referral)
+    services.referral_accept(by=contact, referral=referral)
     services.referral_first_contact(
-        request=contact,
+        by=contact,
         referral=referral,
         contact_date=timezone.localdate(),
         contact_method="phone",
         text="Gebeld, afspraak gemaakt",
     )
     services.referral_feedback(
-        request=contact,
+        by=contact,
         referral=referral,
         kind="progress",
         text="Gaat beter",
         domain_statuses={"finances": "improving"},
     )
-    services.referral_complete(
-        request=contact, referral=referral, outcome="goals_met", text="Schulden geregeld"
-    )
+    services.referral_complete(by=contact, referral=referral, outcome="goals_met", text="Schulden geregeld")
     referral.refresh_from_db()
     assert referral.status == Status.COMPLETED
     assert referral.acknowledged_at is None
     assert Feedback.objects.filter(referral=referral, acknowledged_at__isnull=True).count() == 3
 
-    services.referral_acknowledge(request=req(loop["gp"]), referral=referral)
+    services.referral_acknowledge(by=req(loop["gp"]), referral=referral)
     referral.refresh_from_db()
     assert referral.acknowledged_at is not None
     assert not Feedback.objects.filter(referral=referral, acknowledged_at__isnull=True).exists()
@@ -84,10 +82,10 @@ def test_decline_needs_a_structured_reason(loop):
     referral = send(loop)
     contact = req(loop["contact"])
     with pytest.raises(ValidationError):
-        services.referral_decline(request=contact, referral=referral, reason="bogus")
+        services.referral_decline(by=contact, referral=referral, reason="bogus")
     with pytest.raises(ValidationError):
-        services.referral_decline(request=contact, referral=referral, reason="other", note="")
-    services.referral_decline(request=contact, referral=referral, reason="no_capacity", note="Wachtlijst vol")
+        services.referral_decline(by=contact, referral=referral, reason="other", note="")
+    services.referral_decline(by=contact, referral=referral, reason="no_capacity", note="Wachtlijst vol")
     referral.refresh_from_db()
     assert (referral.status, referral.decline_reason) == (Status.REJECTED, "no_capacity")
     assert kinds(referral)[-1] == "declined"
@@ -96,7 +94,7 @@ def test_decline_needs_a_structured_reason(loop):
 def test_forward_keeps_history_and_gives_the_new_person_access(loop):
     referral = send(loop)
     services.referral_forward(
-        request=req(loop["contact"]),
+        by=req(loop["contact"]),
         referral=referral,
         to_user=loop["deputy"],
         note="Jeroen kent deze familie",
@@ -108,8 +106,8 @@ def test_forward_keeps_history_and_gives_the_new_person_access(loop):
     assert (event.from_user, event.to_user) == (loop["contact"], loop["deputy"])
     assert CareRelationship.objects.filter(user=loop["deputy"], kind="forwarded_to").exists()
     with pytest.raises(ValidationError):  # no longer theirs
-        services.referral_accept(request=req(loop["contact"]), referral=referral)
-    services.referral_accept(request=req(loop["deputy"]), referral=referral)
+        services.referral_accept(by=req(loop["contact"]), referral=referral)
+    services.referral_accept(by=req(loop["deputy"]), referral=referral)
 
 
 def test_sending_to_the_proposed_deputy_when_the_contact_is_absent(loop):
@@ -127,12 +125,12 @@ def test_sending_to_the_proposed_deputy_when_the_contact_is_absent(loop):
 def test_reopen_a_completed_referral(loop):
     referral = send(loop)
     contact = req(loop["contact"])
-    services.referral_accept(request=contact, referral=referral)
+    services.referral_accept(by=contact, referral=referral)
     services.referral_first_contact(
-        request=contact, referral=referral, contact_date=timezone.localdate(), contact_method="home_visit"
+        by=contact, referral=referral, contact_date=timezone.localdate(), contact_method="home_visit"
     )
-    services.referral_complete(request=contact, referral=referral, outcome="partly_met", text="Deels")
-    services.referral_reopen(request=contact, referral=referral, note="Nieuwe schuldeiser")
+    services.referral_complete(by=contact, referral=referral, outcome="partly_met", text="Deels")
+    services.referral_reopen(by=contact, referral=referral, note="Nieuwe schuldeiser")
     referral.refresh_from_db()
     assert referral.status == Status.IN_PROGRESS
     assert referral.completed_at is None
@@ -141,15 +139,13 @@ def test_reopen_a_completed_referral(loop):
 
 def test_cancel_and_entered_in_error(loop):
     first = send(loop)
-    services.referral_cancel(request=req(loop["gp"]), referral=first, note="Patiënt verhuisd")
+    services.referral_cancel(by=req(loop["gp"]), referral=first, note="Patiënt verhuisd")
     first.refresh_from_db()
     assert first.status == Status.CANCELLED
     second = send(loop)
     with pytest.raises(ValidationError):
-        services.referral_mark_entered_in_error(request=req(loop["gp"]), referral=second, note="")
-    services.referral_mark_entered_in_error(
-        request=req(loop["gp"]), referral=second, note="Verkeerde patiënt"
-    )
+        services.referral_mark_entered_in_error(by=req(loop["gp"]), referral=second, note="")
+    services.referral_mark_entered_in_error(by=req(loop["gp"]), referral=second, note="Verkeerde patiënt")
     assert Referral.objects.get(pk=second.pk).status == Status.ENTERED_IN_ERROR
     assert second not in sent_for(user=loop["gp"])
     assert second not in received_for(user=loop["contact"])
@@ -159,24 +155,22 @@ def test_cancel_and_entered_in_error(loop):
 def test_who_may_set_which_status(loop):
     referral = send(loop)
     with pytest.raises(ValidationError, match=r"receiver|ontvanger"):
-        services.referral_accept(request=req(loop["gp"]), referral=referral)
+        services.referral_accept(by=req(loop["gp"]), referral=referral)
     with pytest.raises(ValidationError):
-        services.referral_cancel(request=req(loop["contact"]), referral=referral)
+        services.referral_cancel(by=req(loop["contact"]), referral=referral)
     # The coordinator of the receiving team may act for the receiver.
-    services.referral_accept(request=req(loop["coordinator"]), referral=referral)
+    services.referral_accept(by=req(loop["coordinator"]), referral=referral)
     assert Referral.objects.get(pk=referral.pk).status == Status.ACCEPTED
     # A status change the current state does not allow is refused with a clear message.
     with pytest.raises(ValidationError):
-        services.referral_complete(
-            request=req(loop["contact"]), referral=referral, outcome="goals_met", text="x"
-        )
+        services.referral_complete(by=req(loop["contact"]), referral=referral, outcome="goals_met", text="x")
 
 
 def test_double_accept_has_one_winner(loop):
     referral = send(loop)
-    services.referral_accept(request=req(loop["contact"]), referral=referral)
+    services.referral_accept(by=req(loop["contact"]), referral=referral)
     with pytest.raises(ValidationError, match=r"already|al "):
-        services.referral_accept(request=req(loop["contact"]), referral=Referral.objects.get(pk=referral.pk))
+        services.referral_accept(by=req(loop["contact"]), referral=Referral.objects.get(pk=referral.pk))
     assert Event.objects.filter(referral=referral, kind="accepted").count() == 1
 
 
@@ -214,21 +208,35 @@ def test_joint_consultation_needs_consent_for_each_organisation(loop):
     give_consent(loop["patient"], team=loop["team"], purpose="joint_consultation", by=loop["gp"])
     referral = send(loop, pathway=pathway, letter={"reason": "Veelgebruiker", "patient_agrees": "yes"})
     when = timezone.now() + timedelta(days=3)
-    other = ProfessionalFactory()  # in no team with consent
+    other = ProfessionalFactory()  # someone outside this patient's care
     from tests.factories import TeamFactory
 
     other_team = TeamFactory(name="GGZ Oost")
     other_team.memberships.create(user=other)
-    with pytest.raises(services.ConsentMissing):
+    with pytest.raises(ValidationError, match=r"uit de lijst|from the list"):
         services.joint_consultation_schedule(
-            request=req(loop["gp"]),
+            by=req(loop["gp"]),
             referral=referral,
             scheduled_at=when,
             location="Praktijk",
             participants=[loop["gp"], loop["contact"], other],
         )
+    # The receiving team without consent for a joint consultation: refused.
+    consent = loop["patient"].consents.get(purpose="joint_consultation")
+    consent.valid_until = consent.given_on
+    consent.save(update_fields=["valid_until"])
+    with pytest.raises(services.ConsentMissing):
+        services.joint_consultation_schedule(
+            by=req(loop["gp"]),
+            referral=referral,
+            scheduled_at=when,
+            location="Praktijk",
+            participants=[loop["gp"], loop["contact"]],
+        )
+    consent.valid_until = None
+    consent.save(update_fields=["valid_until"])
     consultation = services.joint_consultation_schedule(
-        request=req(loop["gp"]),
+        by=req(loop["gp"]),
         referral=referral,
         scheduled_at=when,
         location="Praktijk De Linde",
@@ -237,7 +245,7 @@ def test_joint_consultation_needs_consent_for_each_organisation(loop):
     )
     assert set(consultation.participants.all()) == {loop["gp"], loop["contact"]}
     services.joint_consultation_record(
-        request=req(loop["contact"]),
+        by=req(loop["contact"]),
         consultation=consultation,
         notes="Afspraken gemaakt",
         actions=[("Budgetplan", loop["contact"], None)],
@@ -247,7 +255,7 @@ def test_joint_consultation_needs_consent_for_each_organisation(loop):
 
 def test_messages_only_from_the_people_involved(loop):
     referral = send(loop)
-    services.message_post(request=req(loop["contact"]), referral=referral, text="Wanneer is ze thuis?")
+    services.message_post(by=req(loop["contact"]), referral=referral, text="Wanneer is ze thuis?")
     with pytest.raises(ValidationError):
-        services.message_post(request=req(loop["outsider"]), referral=referral, text="Hallo")
+        services.message_post(by=req(loop["outsider"]), referral=referral, text="Hallo")
     assert referral.messages.count() == 1

@@ -26,19 +26,19 @@ def test_the_tally_follows_sending_accepting_declining_closing_reminders_and_err
     first = send(loop)
     second = send(loop)
     contact = req(loop["contact"])
-    services.referral_accept(request=contact, referral=first)
-    services.referral_decline(request=contact, referral=second, reason="no_capacity", note="Wachtlijst vol")
+    services.referral_accept(by=contact, referral=first)
+    services.referral_decline(by=contact, referral=second, reason="no_capacity", note="Wachtlijst vol")
     assert differences() == []
     assert totals() == {"sent": 2, "accepted": 1, "declined": 1, "completed": 0, "reminders": 0}
 
     services.referral_first_contact(
-        request=contact,
+        by=contact,
         referral=first,
         contact_date=timezone.localdate(),
         contact_method="phone",
         text="Gebeld",
     )
-    services.referral_complete(request=contact, referral=first, outcome="goals_met", text="Geregeld")
+    services.referral_complete(by=contact, referral=first, outcome="goals_met", text="Geregeld")
     assert totals()["completed"] == 1
 
     # Reminders count at their referral's key; a referral sent on another day gets its own row.
@@ -49,7 +49,7 @@ def test_the_tally_follows_sending_accepting_declining_closing_reminders_and_err
     assert differences() == []
 
     # Entered in error: the referral and its reminders leave the tally, as they leave the indicators.
-    services.referral_mark_entered_in_error(request=req(loop["gp"]), referral=old, note="Verkeerde patiënt")
+    services.referral_mark_entered_in_error(by=req(loop["gp"]), referral=old, note="Verkeerde patiënt")
     assert totals()["sent"] == 2 and totals()["reminders"] == 0
     assert differences() == []
 
@@ -82,8 +82,8 @@ def test_inbox_totals_follow_every_change_and_match_the_lists(client, loop):
     first, second = send(loop), send(loop)
     make_referral(loop, status=Status.IN_PROGRESS)
     contact = req(loop["contact"])
-    services.referral_accept(request=contact, referral=first)
-    services.referral_forward(request=contact, referral=second, to_user=loop["deputy"], note="Vakantie")
+    services.referral_accept(by=contact, referral=first)
+    services.referral_forward(by=contact, referral=second, to_user=loop["deputy"], note="Vakantie")
     Referral.objects.filter(status=Status.IN_PROGRESS).update(status=Status.ON_HOLD)
     assert inbox_tally.differences() == []
     for user in (loop["contact"], loop["deputy"], loop["coordinator"]):

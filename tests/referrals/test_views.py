@@ -7,7 +7,7 @@ from django.urls import reverse
 
 from collab_hub.audit.models import AccessLogEntry
 from referrals.models import Referral, Status
-from referrals.views import ACTIONS
+from referrals.views import ACTION_FORMS as ACTIONS
 from tests.factories import PatientFactory
 from tests.referrals.conftest import make_referral
 

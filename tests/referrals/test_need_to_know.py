@@ -1,0 +1,644 @@
+"""Need-to-know for the whole life of a referral (issue 16): the workflow table is what the services do,
+access ends when involvement ends, and consent is checked at every use. Each test tries to break a rule:
+from a second account, after the person stopped being involved, with a forged id, twice at once."""
+
+import threading
+import time
+from datetime import timedelta
+
+import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connection, transaction
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from collab_hub.audit.models import AccessLogEntry
+from patients.models import CareRelationship, Consent
+from patients.selectors import visible_patients
+from patients.services import consent_record, consent_withdraw
+from referrals import services
+from referrals.models import Event, Feedback, JointConsultation, Message, Referral, Status
+from referrals.selectors import visible_referrals
+from referrals.workflow import STEPS, may, roles_of
+from teams.models import Membership, Organisation, Team
+from tests.factories import (
+    ConcernFactory,
+    OrganisationFactory,
+    PracticeFactory,
+    ProfessionalFactory,
+    TeamFactory,
+    give_consent,
+    make_gp,
+)
+from tests.referrals.conftest import make_referral
+
+LETTER = {"question": "Hulp bij geldzaken en wonen", "urgent_safety": "no"}
+
+
+def send(loop, **kwargs):
+    return services.referral_send(
+        by=kwargs.pop("by", loop["gp"]),
+        patient=kwargs.pop("patient", loop["patient"]),
+        pathway=kwargs.pop("pathway", loop["pathways"]["maatschappelijk-werk"]),
+        receiving_team=kwargs.pop("team", loop["team"]),
+        receiver=kwargs.pop("receiver", loop["contact"]),
+        letter=kwargs.pop("letter", LETTER),
+        **kwargs,
+    )
+
+
+# --- the matrix: every action × status × role, generated from the workflow table --------------------
+
+
+class Rollback(Exception):
+    pass
+
+
+def _people(loop):
+    other = ProfessionalFactory(team=loop["team"], first_name="Ot", last_name="Ander")
+    return {
+        "sender": loop["gp"],
+        "practice colleague": make_gp(loop["practice"]),
+        "receiver": loop["contact"],
+        "forwarded-away receiver": loop["deputy"],
+        "coordinator": loop["coordinator"],
+        "outsider": loop["outsider"],
+        "_other": other,
+    }
+
+
+def _arguments(action: str, people: dict) -> dict:
+    today = timezone.localdate()
+    return {
+        "accept": {},
+        "decline": {"reason": "no_capacity", "note": ""},
+        "forward": {"to_user": people["_other"], "note": ""},
+        "reassign": {"to_user": people["_other"]},
+        "first_contact": {"contact_date": today, "contact_method": "phone", "text": ""},
+        "feedback": {"kind": "progress", "text": "Gaat beter"},
+        "hold": {"note": ""},
+        "resume": {},
+        "complete": {"outcome": "goals_met", "text": "Klaar"},
+        "reopen": {"note": ""},
+        "acknowledge": {},
+        "cancel": {"note": ""},
+        "entered_in_error": {"note": "Verkeerde patiënt"},
+        "message": {"text": "Hallo"},
+    }[action]
+
+
+CALLS = {
+    "accept": services.referral_accept,
+    "decline": services.referral_decline,
+    "forward": services.referral_forward,
+    "reassign": services.referral_reassign,
+    "first_contact": services.referral_first_contact,
+    "feedback": services.referral_feedback,
+    "hold": services.referral_hold,
+    "resume": services.referral_resume,
+    "complete": services.referral_complete,
+    "reopen": services.referral_reopen,
+    "acknowledge": services.referral_acknowledge,
+    "cancel": services.referral_cancel,
+    "entered_in_error": services.referral_mark_entered_in_error,
+    "message": services.message_post,
+}
+
+
+def _referral_in(loop, status: str, people: dict) -> Referral:
+    """A referral in `status` that the forwarded-away receiver once had: history, no current role."""
+    extra = {"decline_reason": "no_capacity"} if status == Status.REJECTED else {}
+    referral = make_referral(loop, status=status, accepted_at=timezone.now(), **extra)
+    if status not in (Status.REQUESTED, Status.ACCEPTED, Status.DRAFT):
+        referral.sent_at = timezone.now() - timedelta(days=1)
+        referral.save(update_fields=["sent_at"])
+    Event.objects.create(
+        referral=referral,
+        at=timezone.now() - timedelta(hours=1),
+        kind=Event.Kind.FORWARDED,
+        actor=people["forwarded-away receiver"],
+        from_user=people["forwarded-away receiver"],
+        to_user=loop["contact"],
+    )
+    CareRelationship.objects.create(
+        patient=referral.patient,
+        user=people["forwarded-away receiver"],
+        team=loop["team"],
+        referral_id=referral.pk,
+        kind=CareRelationship.Kind.REFERRAL_RECEIVER,
+        source=f"referral:{referral.pk}",
+        starts_at=timezone.now() - timedelta(days=2),
+        ends_at=timezone.now() - timedelta(hours=1),
+        ended_reason=CareRelationship.Ended.FORWARDED,
+    )
+    if status in (Status.IN_PROGRESS, Status.ON_HOLD, Status.COMPLETED):
+        Feedback.objects.create(
+            referral=referral, kind="progress", author=loop["contact"], created_at=timezone.now()
+        )
+    return referral
+
+
+def _snapshot(referral: Referral) -> tuple:
+    r = Referral.objects.get(pk=referral.pk)
+    return (
+        r.status,
+        r.receiver_id,
+        r.receiving_team_id,
+        r.events.count(),
+        r.messages.count(),
+        r.feedback.count(),
+        CareRelationship.objects.filter(referral_id=r.pk, ends_at__isnull=True).count(),
+    )
+
+
+@pytest.mark.django_db
+def test_every_action_in_every_status_by_every_role_follows_the_workflow_table(loop):
+    people = _people(loop)
+    checked = allowed_count = 0
+    for status in Status.values:
+        for action in CALLS:
+            step = STEPS[action]
+            for role, user in people.items():
+                if role.startswith("_"):
+                    continue
+                try:
+                    with transaction.atomic():
+                        referral = _referral_in(loop, status, people)
+                        expected = may(step, roles_of(user, referral), referral)
+                        before = _snapshot(referral)
+                        try:
+                            CALLS[action](referral=referral, by=user, **_arguments(action, people))
+                        except ValidationError as error:
+                            assert not expected, (status, action, role, error.messages)
+                            assert _snapshot(referral) == before, (status, action, role)
+                        else:
+                            assert expected, f"{role} could {action} a referral that is {status}"
+                            allowed_count += 1
+                        checked += 1
+                        raise Rollback
+                except Rollback:
+                    pass
+    assert checked == len(Status.values) * len(CALLS) * 6
+    assert allowed_count > 50  # the table allows plenty; the refusals above are not all there is
+
+
+@pytest.mark.django_db
+def test_the_table_names_no_former_role_anyone_could_hold(loop):
+    """The former receiver, after the handover, has no role at all: the history grants nothing."""
+    people = _people(loop)
+    referral = _referral_in(loop, Status.REQUESTED, people)
+    assert roles_of(people["forwarded-away receiver"], referral) == frozenset()
+    assert roles_of(people["outsider"], referral) == frozenset()
+    assert not visible_referrals(user=people["forwarded-away receiver"]).filter(pk=referral.pk).exists()
+
+
+# --- who can still see patient P after each way involvement ends ---------------------------------
+
+
+def sees(user, patient) -> bool:
+    return visible_patients(user=user).filter(pk=patient.pk).exists()
+
+
+def opens(user, referral) -> bool:
+    return visible_referrals(user=user).filter(pk=referral.pk).exists()
+
+
+@pytest.mark.django_db
+def test_who_can_still_see_the_patient_after_each_ending(loop, settings):
+    settings.REFERRAL_ACCESS_GRACE_DAYS = 30
+    gp, contact, deputy, coordinator, outsider = (
+        loop["gp"],
+        loop["contact"],
+        loop["deputy"],
+        loop["coordinator"],
+        loop["outsider"],
+    )
+    patient = loop["patient"]
+
+    def fresh():
+        CareRelationship.objects.filter(patient=patient).delete()
+        referral = send(loop)
+        assert sees(contact, patient) and sees(coordinator, patient) and opens(contact, referral)
+        assert not sees(deputy, patient) and not sees(outsider, patient)
+        return referral
+
+    # Declined: the receiving side at once; the GP's practice always.
+    referral = fresh()
+    services.referral_decline(referral=referral, by=contact, reason="no_capacity")
+    assert not sees(contact, patient) and not sees(coordinator, patient) and not opens(contact, referral)
+    assert sees(gp, patient) and opens(gp, referral)
+
+    # Forwarded: the previous receiver at once, the new one from now.
+    referral = fresh()
+    services.referral_forward(referral=referral, by=contact, to_user=deputy)
+    assert not sees(contact, patient) and sees(deputy, patient) and sees(coordinator, patient)
+
+    # Reassigned by the coordinator: the same.
+    referral = fresh()
+    services.referral_reassign(referral=referral, by=coordinator, to_user=deputy)
+    assert not sees(contact, patient) and sees(deputy, patient)
+
+    # Cancelled and entered in error: everyone outside the practice at once.
+    for end in ("cancel", "entered_in_error"):
+        referral = fresh()
+        if end == "cancel":
+            services.referral_cancel(referral=referral, by=gp)
+        else:
+            services.referral_mark_entered_in_error(referral=referral, by=gp, note="Verkeerde patiënt")
+        assert not sees(contact, patient) and not sees(coordinator, patient), end
+        assert sees(gp, patient)
+
+    # Closed: the receiving side finishes the file during the grace period, then no longer.
+    referral = fresh()
+    services.referral_accept(referral=referral, by=contact)
+    services.referral_first_contact(
+        referral=referral, by=contact, contact_date=timezone.localdate(), contact_method="phone"
+    )
+    services.referral_complete(referral=referral, by=contact, outcome="goals_met", text="Klaar")
+    assert sees(contact, patient) and opens(contact, referral)
+    later = timezone.now() + timedelta(days=31)
+    assert not visible_patients(user=contact, at=later).filter(pk=patient.pk).exists()
+    # Reopened in the grace period: access is back, without an end.
+    services.referral_reopen(referral=referral, by=contact, note="Nieuwe vraag")
+    assert visible_patients(user=contact, at=later).filter(pk=patient.pk).exists()
+
+    # Consent withdrawn: at once, and the open referral is cancelled.
+    referral = fresh()
+    consent_withdraw(by=gp, consent=loop["consent"])
+    assert not sees(contact, patient) and not sees(coordinator, patient)
+    referral.refresh_from_db()
+    assert referral.status == Status.CANCELLED
+    assert referral.events.last().note.startswith(("Toestemming", "Consent"))
+    Consent.objects.filter(pk=loop["consent"].pk).update(withdrawn_at=None, withdrawn_by=None)
+
+    # Left the team: the membership ends, and with it the access (and the role).
+    referral = fresh()
+    Membership.objects.filter(user=contact, team=loop["team"]).delete()
+    assert not sees(contact, patient) and not opens(contact, referral)
+    assert roles_of(contact, referral) == frozenset()
+    with pytest.raises(ValidationError):
+        services.referral_accept(referral=referral, by=contact)
+    # A new coordinator of the team sees the team's open referral without anyone granting it.
+    newcomer = ProfessionalFactory(team=loop["team"], team__role=Membership.Role.COORDINATOR)
+    assert sees(newcomer, patient) and opens(newcomer, referral)
+
+
+@pytest.mark.django_db
+def test_the_pages_follow_the_ending_a_forwarded_away_receiver_gets_404(client, loop):
+    referral = send(loop)
+    services.referral_forward(referral=referral, by=loop["contact"], to_user=loop["deputy"])
+    client.force_login(loop["contact"])
+    for url in (
+        reverse("referrals:detail", args=[referral.pk]),
+        reverse("referrals:letter", args=[referral.pk]),
+        reverse("patients:detail", args=[loop["patient"].pk]),
+    ):
+        assert client.get(url).status_code == 404, url
+    response = client.post(
+        reverse("referrals:action", args=[referral.pk, "message"]), {"text": "Nog één ding"}
+    )
+    assert response.status_code == 404
+    assert not Message.objects.exists()
+    # The inbox no longer lists it with the patient's name.
+    assert loop["patient"].last_name not in client.get(reverse("referrals:inbox")).content.decode()
+
+
+# --- consent at every use ----------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_forward_only_to_teams_with_consent_and_a_forged_id_is_refused(client, loop):
+    elsewhere = TeamFactory(
+        organisation=OrganisationFactory(name="Wijkteam West"),
+        name="Wijkteam West",
+        kind=Team.Kind.SOCIAL_WELFARE,
+    )
+    stranger = ProfessionalFactory(team=elsewhere, first_name="Frits", last_name="Vreemd")
+    referral = send(loop)
+    assert stranger not in services.forward_candidates(referral)
+    with pytest.raises(services.ConsentMissing):
+        services.referral_forward(referral=referral, by=loop["contact"], to_user=stranger)
+    client.force_login(loop["contact"])
+    page = client.get(reverse("referrals:detail", args=[referral.pk])).content.decode()
+    assert "Vreemd" not in page  # not offered
+    for forged in (stranger.pk, "abc", "", "9 AND 42=52", 10**9):
+        response = client.post(
+            reverse("referrals:action", args=[referral.pk, "forward"]), {"to_user": forged}
+        )
+        assert response.status_code == 302, forged
+    referral.refresh_from_db()
+    assert referral.receiver == loop["contact"] and referral.events.count() == 1
+    # With the patient's consent for that team, it is offered and works.
+    give_consent(loop["patient"], team=elsewhere, by=loop["gp"])
+    assert stranger in services.forward_candidates(referral)
+    services.referral_forward(referral=referral, by=loop["contact"], to_user=stranger)
+    referral.refresh_from_db()
+    assert referral.receiving_team == elsewhere and sees(stranger, loop["patient"])
+    assert referral.consent.recipient_team == elsewhere
+
+
+@pytest.mark.django_db
+def test_messages_and_reopen_stop_when_consent_expires(loop):
+    referral = send(loop)
+    services.referral_accept(referral=referral, by=loop["contact"])
+    Consent.objects.filter(pk=loop["consent"].pk).update(valid_until=loop["consent"].given_on)
+    with pytest.raises(services.ConsentMissing):
+        services.message_post(referral=referral, by=loop["contact"], text="Nog een vraag")
+    assert not Message.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_withdrawal_racing_a_send_never_yields_a_referral_sent_after_it(loop):
+    """Two connections: the withdrawal holds the consent row; the send waits for it and then sees it."""
+    withdrawn = threading.Event()
+    outcome = {}
+
+    def withdraw():
+        try:
+            with transaction.atomic():
+                consent_withdraw(by=loop["gp"], consent=Consent.objects.get(pk=loop["consent"].pk))
+                withdrawn.set()
+                time.sleep(1.0)  # the send starts meanwhile and must wait for this commit
+        finally:
+            connection.close()
+
+    def send_now():
+        withdrawn.wait(5)
+        try:
+            outcome["referral"] = send(loop)
+        except ValidationError as error:
+            outcome["refused"] = error
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=withdraw), threading.Thread(target=send_now)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(15)
+    assert "refused" in outcome and "referral" not in outcome
+    assert not Referral.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_send_that_holds_the_consent_makes_the_withdrawal_wait_and_then_cancel_it(loop):
+    holding = threading.Event()
+    outcome = {}
+
+    def send_slowly():
+        try:
+            with transaction.atomic():
+                outcome["referral"] = send(loop)
+                holding.set()
+                time.sleep(1.0)
+        finally:
+            connection.close()
+
+    def withdraw():
+        holding.wait(5)
+        try:
+            consent_withdraw(by=loop["gp"], consent=Consent.objects.get(pk=loop["consent"].pk))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=send_slowly), threading.Thread(target=withdraw)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(15)
+    referral = Referral.objects.get()
+    # Sent before the withdrawal (it waited), and the withdrawal then closed it and ended the access.
+    assert referral.status == Status.CANCELLED
+    assert not sees(loop["contact"], loop["patient"])
+
+
+# --- what is shared, with whom ------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_a_concern_shared_in_one_referral_is_invisible_to_the_receiver_of_another(client, loop):
+    patient = loop["patient"]
+    panic = ConcernFactory(
+        patient=patient, domain="mental_health", description="Paniekaanvallen sinds de zomer"
+    )
+    coaches = TeamFactory(
+        organisation=OrganisationFactory(name="Welzijn Oost"),
+        name="Welzijnscoaches",
+        kind=Team.Kind.WELLBEING,
+    )
+    coach = ProfessionalFactory(team=coaches, profile__discipline="wellbeing_coach")
+    give_consent(patient, team=coaches, by=loop["gp"])
+    first = send(loop, shared_concerns=[panic])
+    second = send(
+        loop,
+        pathway=loop["pathways"]["welzijn-op-recept"],
+        team=coaches,
+        receiver=coach,
+        letter={
+            "complaint": "Eenzaam sinds de verhuizing",
+            "wish": "Wandelen met anderen",
+            "motivation": "Hoog",
+        },
+    )
+    assert list(first.shared_concerns.all()) == [panic] and not second.shared_concerns.exists()
+    client.force_login(coach)
+    assert "Paniekaanvallen" not in client.get(reverse("patients:detail", args=[patient.pk])).content.decode()
+    assert "Paniekaanvallen" not in client.get(reverse("referrals:detail", args=[second.pk])).content.decode()
+    assert client.get(reverse("referrals:detail", args=[first.pk])).status_code == 404
+    client.force_login(loop["contact"])
+    assert "Paniekaanvallen" in client.get(reverse("patients:detail", args=[patient.pk])).content.decode()
+    assert "Paniekaanvallen" in client.get(reverse("referrals:detail", args=[first.pk])).content.decode()
+    # Once forwarded away, the receiver of the first no longer sees it either.
+    services.referral_forward(referral=first, by=loop["contact"], to_user=loop["deputy"])
+    assert client.get(reverse("patients:detail", args=[patient.pk])).status_code == 404
+
+
+@pytest.mark.django_db
+def test_a_minimal_view_shows_no_medical_reason_no_other_consents_and_does_not_steer_routing(client, loop):
+    patient = loop["patient"]
+    patient.is_high_user, patient.high_user_since, patient.high_user_reason = (
+        True,
+        timezone.localdate(),
+        "Angst",
+    )
+    patient.save()
+    other = give_consent(patient, organisation=OrganisationFactory(name="GGZ Geheim"), by=loop["gp"])
+    send(loop)
+    client.force_login(loop["contact"])
+    html = client.get(reverse("patients:detail", args=[patient.pk])).content.decode()
+    assert "Angst" not in html and "GGZ Geheim" not in html and str(other.recipient) not in html
+    assert patient.bsn not in html
+
+
+# --- who may record consent and break the glass -------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_a_social_worker_cannot_record_or_withdraw_consent_even_for_their_own_team(client, loop):
+    send(loop)
+    client.force_login(loop["contact"])
+    url = reverse("patients:consent_create", args=[loop["patient"].pk])
+    assert client.get(url).status_code == 403
+    response = client.post(
+        url,
+        {
+            "purpose": "outcome_measurement",
+            "recipient_team": loop["team"].pk,
+            "form": "verbal",
+            "given_on": "2026-01-01",
+        },
+    )
+    assert response.status_code == 403
+    withdraw = reverse("patients:consent_withdraw", args=[loop["patient"].pk, loop["consent"].pk])
+    assert client.post(withdraw).status_code == 403
+    assert Consent.objects.filter(patient=loop["patient"]).count() == 1
+    with pytest.raises(PermissionDenied):
+        consent_record(
+            by=loop["contact"],
+            patient=loop["patient"],
+            purpose="outcome_measurement",
+            form="verbal",
+            given_on=timezone.localdate(),
+            recipient_team=loop["team"],
+        )
+    # And the ALLOWED row that used to precede the refusal is a DENIED one.
+    assert AccessLogEntry.objects.filter(
+        user=loop["contact"], object_type="consent", outcome="denied"
+    ).exists()
+    assert not AccessLogEntry.objects.filter(
+        user=loop["contact"], object_type="consent", outcome="allowed"
+    ).exists()
+
+
+@pytest.mark.django_db
+def test_only_care_roles_break_the_glass_read_only_limited_and_reviewed(client, loop, settings):
+    settings.EMERGENCY_LOOKUPS_PER_DAY = 2
+    from collab_hub.accounts.models import User
+    from collab_hub.notifications.models import Notification
+
+    reviewer = User.objects.create_superuser("privacy", password="x" * 20)
+    patient = loop["patient"]
+    lookup = {
+        "last_name": patient.last_name,
+        "date_of_birth": patient.date_of_birth.isoformat(),
+        "postcode": patient.postcode,
+        "reason": "Patiënt onwel op de dienst, medicatie nodig",
+    }
+    for discipline in ("researcher", "project_lead", "wellbeing_coach", "social_worker"):
+        client.force_login(ProfessionalFactory(profile__discipline=discipline))
+        assert client.get(reverse("patients:emergency_access")).status_code == 403, discipline
+        assert client.post(reverse("patients:emergency_access"), lookup).status_code == 403, discipline
+    assert not CareRelationship.objects.filter(kind="emergency").exists()
+
+    nurse = ProfessionalFactory(profile__discipline="district_nurse")
+    client.force_login(nurse)
+    response = client.post(reverse("patients:emergency_access"), lookup)
+    assert response.status_code == 302
+    html = client.get(reverse("patients:detail", args=[patient.pk])).content.decode()
+    assert 'data-testid="emergency-view"' in html and patient.bsn not in html
+    assert client.get(reverse("patients:edit", args=[patient.pk])).status_code == 403
+    assert client.get(reverse("patients:consent_create", args=[patient.pk])).status_code == 403
+    assert Notification.objects.filter(recipient=reviewer, kind="emergency_access").count() == 1
+    # The limit: a second lookup (not found), then none left today.
+    client.post(reverse("patients:emergency_access"), {**lookup, "last_name": "Niemand"})
+    response = client.post(reverse("patients:emergency_access"), lookup)
+    assert response.status_code == 200 and "opgebruikt" in response.content.decode()
+    assert CareRelationship.objects.filter(kind="emergency").count() == 1
+
+
+# --- lists, sending, and who counts as the requester --------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_inbox_lists_only_what_the_viewer_may_open_and_log_it(client, loop):
+    referral = send(loop)
+    colleague = ProfessionalFactory(team=loop["team"], first_name="Col", last_name="Lega")
+    client.force_login(colleague)  # a member of the team, not the receiver nor a coordinator
+    html = client.get(reverse("referrals:inbox") + "?box=received&scope=team").content.decode()
+    assert loop["patient"].last_name not in html
+    client.force_login(loop["coordinator"])
+    html = client.get(reverse("referrals:inbox") + "?box=received&scope=team").content.decode()
+    assert loop["patient"].last_name in html
+    entry = AccessLogEntry.objects.filter(user=loop["coordinator"], object_type="referral_list").latest("id")
+    assert entry.event == "search" and str(referral.pk) in entry.reason
+    # The sent box of someone in another team of the sender's organisation shows nothing of it.
+    back_office = ProfessionalFactory(
+        team=TeamFactory(organisation=loop["practice"], name="Administratie", kind=Team.Kind.MUNICIPALITY)
+    )
+    client.force_login(back_office)
+    html = client.get(reverse("referrals:inbox") + "?box=sent").content.decode()
+    assert loop["patient"].last_name not in html
+    assert client.get(reverse("referrals:detail", args=[referral.pk])).status_code == 404
+
+
+@pytest.mark.django_db
+def test_sending_the_same_form_twice_sends_one_referral(loop):
+    first = send(loop, submission="form-token-1")
+    second = send(loop, submission="form-token-1")
+    assert first.pk == second.pk and Referral.objects.count() == 1
+    assert Event.objects.filter(kind="sent").count() == 1
+
+
+@pytest.mark.django_db
+def test_a_gp_in_two_practices_sends_for_the_patients_practice(loop):
+    first_practice = PracticeFactory(name="AAA Eerste praktijk")  # sorts before the patient's practice
+    Membership.objects.create(
+        user=loop["gp"], team=TeamFactory(organisation=first_practice, kind=Team.Kind.PRACTICE)
+    )
+    referral = send(loop)
+    assert referral.sender_organisation == loop["practice"]
+    colleague_elsewhere = make_gp(first_practice)
+    assert not opens(colleague_elsewhere, referral)
+    with pytest.raises(ValidationError):
+        services.referral_cancel(referral=referral, by=colleague_elsewhere)
+
+
+@pytest.mark.django_db
+def test_a_receiver_in_the_senders_health_centre_is_no_requester(loop):
+    centre = OrganisationFactory(
+        name="Gezondheidscentrum Oost", kind=Organisation.Kind.HEALTH_CENTRE, agb_code="12345678"
+    )
+    gps = TeamFactory(organisation=centre, name="Huisartsen", kind=Team.Kind.PRACTICE)
+    social = TeamFactory(organisation=centre, name="Maatschappelijk werk", kind=Team.Kind.SOCIAL_WELFARE)
+    gp = ProfessionalFactory(team=gps, profile__discipline="gp")
+    worker = ProfessionalFactory(team=social)
+    patient = loop["patient"].__class__.objects.create(
+        first_name="Piet",
+        last_name="Centrum",
+        date_of_birth="1980-01-01",
+        postcode="6531 AB",
+        practice=centre,
+    )
+    give_consent(patient, team=social, by=gp)
+    referral = send(loop, by=gp, patient=patient, team=social, receiver=worker)
+    assert referral.sender_organisation == centre
+    assert not services.is_requester(worker, referral)
+    with pytest.raises(ValidationError):
+        services.referral_cancel(referral=referral, by=worker)
+    # And no full view of the centre's patients for the social-work team.
+    client = Client()
+    client.force_login(worker)
+    html = client.get(reverse("patients:detail", args=[patient.pk])).content.decode()
+    assert 'data-testid="minimal-view"' in html
+
+
+@pytest.mark.django_db
+def test_joint_consultations_only_on_open_referrals_and_never_replanned_once_held(loop):
+    give_consent(loop["patient"], team=loop["team"], purpose="joint_consultation", by=loop["gp"])
+    pathway = loop["pathways"]["gezamenlijk-consult"]
+    referral = send(loop, pathway=pathway, letter={"reason": "Veelgebruiker", "patient_agrees": "yes"})
+    when = timezone.now() + timedelta(days=3)
+    plan = {"scheduled_at": when, "location": "Praktijk", "participants": [loop["gp"], loop["contact"]]}
+    consultation = services.joint_consultation_schedule(referral=referral, by=loop["gp"], **plan)
+    services.joint_consultation_record(
+        consultation=consultation, by=loop["contact"], notes="Gedaan", actions=[]
+    )
+    with pytest.raises(ValidationError):
+        services.joint_consultation_schedule(referral=referral, by=loop["gp"], **plan)
+    assert JointConsultation.objects.get().state == "held"
+    closed = send(loop, pathway=pathway, letter={"reason": "Veelgebruiker", "patient_agrees": "yes"})
+    services.referral_cancel(referral=closed, by=loop["gp"])
+    with pytest.raises(ValidationError):
+        services.joint_consultation_schedule(referral=closed, by=loop["gp"], **plan)
+    assert JointConsultation.objects.count() == 1
