@@ -185,6 +185,9 @@ def consent_withdraw(
     if updated != 1:
         raise ValidationError(_("This consent was already withdrawn."))
     consent.refresh_from_db(fields=["withdrawn_at", "withdrawn_by"])
+    # Higher apps first: they lock the referrals that rested on the consent before any relationship row is
+    # touched, in the order every referral step takes them (referral, then relationships): no deadlock.
+    consent_withdrawn.send(sender=Consent, consent=consent, by=by, audit=audit, at=at)
     care_relationships_end(
         relationships=CareRelationship.objects.filter(consent=consent),
         at=at,
@@ -201,7 +204,6 @@ def consent_withdraw(
         consent_id=consent.pk,
         reason="withdrawn",
     )
-    consent_withdrawn.send(sender=Consent, consent=consent, by=by, audit=audit, at=at)
     return consent
 
 

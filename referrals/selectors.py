@@ -1,5 +1,8 @@
 """Reads of referrals: the access helper, inboxes and timelines."""
 
+from datetime import timedelta
+
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db.models import Case, Exists, IntegerField, OuterRef, Prefetch, Q, QuerySet, Sum, Value, When
 from django.db.models.functions import Coalesce
@@ -138,14 +141,26 @@ def _coordinated_teams(user):
     return Membership.objects.filter(user=user, role=Membership.Role.COORDINATOR).values("team_id")
 
 
+def _grace_start():
+    return timezone.now() - timedelta(days=settings.REFERRAL_ACCESS_GRACE_DAYS)
+
+
+def live_for_receiving_side() -> Q:
+    """Referrals the receiving side is still involved in (referrals/workflow.py): open ones, and completed
+    ones during the grace period. Declined, cancelled and entered-in-error ones ended their access at once,
+    and so does a withdrawal of consent (it cancels the referral)."""
+    return Q(status__in=OPEN_STATUSES) | Q(status=Status.COMPLETED, closed_at__gt=_grace_start())
+
+
 def received_for(*, user, scope: str = "me") -> QuerySet[Referral]:
     """Referrals with me (while I am in their team), or for a coordinator ("team") those of the teams they
-    coordinate: the same people the referral page opens for. Most urgent and due first."""
+    coordinate, while the receiving side is involved: the same referrals the referral page opens for.
+    Most urgent and due first."""
     if scope == "team":
         qs = _list_base().filter(receiving_team__in=_coordinated_teams(user))
     else:
         qs = _list_base().filter(receiver=user, receiving_team__in=_my_teams(user))
-    return _with_rank(qs.exclude(status=Status.ENTERED_IN_ERROR)).order_by(*due_date_order())
+    return _with_rank(qs.filter(live_for_receiving_side())).order_by(*due_date_order())
 
 
 def sent_for(*, user) -> QuerySet[Referral]:
@@ -164,14 +179,23 @@ def received_total(*, user, scope: str = "me", statuses=None) -> int:
     """How many referrals `received_for(user=user, scope=scope)` holds (only those in `statuses`, if
     given), read from the counts the database keeps per receiver, team and status: a few rows instead
     of a count over a busy receiver's whole list."""
-    qs = InboxTally.objects.exclude(status=Status.ENTERED_IN_ERROR)
+    qs = InboxTally.objects.filter(status__in=OPEN_STATUSES)
     if scope == "team":
         qs = qs.filter(receiving_team__in=_coordinated_teams(user))
     else:
         qs = qs.filter(receiver=user, receiving_team__in=_my_teams(user))
     if statuses is not None:
         qs = qs.filter(status__in=statuses)
-    return qs.aggregate(n=Coalesce(Sum("n"), 0))["n"]
+    total = qs.aggregate(n=Coalesce(Sum("n"), 0))["n"]
+    if statuses is None or Status.COMPLETED in statuses:
+        # Completed ones count only during the grace period: a bounded count of the last weeks' closures.
+        closed = Referral.objects.filter(status=Status.COMPLETED, closed_at__gt=_grace_start())
+        if scope == "team":
+            closed = closed.filter(receiving_team__in=_coordinated_teams(user))
+        else:
+            closed = closed.filter(receiver=user, receiving_team__in=_my_teams(user))
+        total += closed.count()
+    return total
 
 
 # Inbox filters that select by status only, so their totals come from the counts as well.

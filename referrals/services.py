@@ -22,7 +22,7 @@ from collab_hub.audit.models import AccessEvent
 from collab_hub.audit.services import AuditContext, access_log_write
 from collab_hub.core.workdays import add_working_days
 from patients.models import CareRelationship, Concern, Consent, Patient
-from patients.selectors import consent_for_use, practice_ids_of, role_of, visible_patients
+from patients.selectors import consent_for_use, practice_ids_of, relationships_of, role_of
 from patients.services import (
     care_relationship_grant,
     care_relationships_end,
@@ -130,6 +130,12 @@ def _begin(action: str, referral: Referral, by, *, recipient: Team | None = None
             _("This referral is now '%(status)s'; that step is no longer possible.")
             % {"status": referral.get_status_display()}
         )
+    if consent is not None and recipient is None and consent.pk != referral.consent_id:
+        # The step rests on a consent given since (a renewed one): the referral and the access it gives
+        # follow it, so withdrawing that consent ends them too.
+        _relationships(referral).filter(consent_id=referral.consent_id).update(consent=consent)
+        Referral.objects.filter(pk=referral.pk).update(consent=consent)
+        referral.consent = consent
     return step, referral, consent
 
 
@@ -207,6 +213,17 @@ def _relationships(referral: Referral):
     return CareRelationship.objects.filter(referral_id=referral.pk)
 
 
+def _team_of(user, *, organisation_id: int | None = None, teams=None) -> Team | None:
+    """The team through which `user` is involved: one of theirs in `organisation_id` or among `teams`."""
+    memberships = Membership.objects.filter(user=user).select_related("team").order_by("team_id")
+    if organisation_id is not None:
+        memberships = memberships.filter(team__organisation_id=organisation_id)
+    if teams is not None:
+        memberships = memberships.filter(team__in=teams)
+    membership = memberships.first()
+    return membership.team if membership else None
+
+
 def _grace_end(at: datetime) -> datetime:
     return at + timedelta(days=settings.REFERRAL_ACCESS_GRACE_DAYS)
 
@@ -237,6 +254,8 @@ def _apply_access(step: Step, referral: Referral, *, at, previous_receiver=None,
                 consent=referral.consent,
                 kind=Kind.REFERRAL_SENDER,
                 user=referral.sender,
+                # Holds while they work for the organisation they sent for.
+                team=_team_of(referral.sender, organisation_id=referral.sender_organisation_id),
             )
     elif change == AccessChange.HANDOVER:
         reason = (
@@ -335,8 +354,12 @@ def referral_send(
         existing = Referral.objects.filter(submission=submission, sender=by).first()
         if existing is not None:
             return existing
-    if not visible_patients(user=by, at=at).filter(pk=patient.pk).exists():
+    # Emergency access reads; it never becomes a referral (and with it lasting access).
+    involved = relationships_of(user=by, at=at).filter(patient=patient).exclude(kind=Kind.EMERGENCY).exists()
+    if patient.practice_id not in practice_ids_of(by) and not involved:
         raise ValidationError(_("You have no care relationship with this patient."))
+    if receiver is not None and receiver.pk == by.pk:
+        raise ValidationError({"receiver": _("Send the referral to someone else than yourself.")})
     discipline = discipline_of(by)
     if pathway.sender_disciplines and discipline not in pathway.sender_disciplines:
         raise ValidationError(_("Your discipline may not send on this pathway."))
@@ -770,16 +793,35 @@ def message_post(*, referral: Referral, by, text: str, audit: AuditContext | Non
     return message
 
 
-def consultation_candidates(referral: Referral):
-    """Who can be invited: the receiving team and the patient's and sender's practices (the people who
-    are part of this patient's care), active accounts only."""
-    from django.contrib.auth import get_user_model
-
-    teams = Team.objects.filter(
+def consultation_teams(referral: Referral):
+    """The teams a joint consultation invites from: the receiving team and the practice teams of the
+    patient's and the sender's practice."""
+    return Team.objects.filter(
         Q(pk=referral.receiving_team_id)
         | Q(organisation_id=referral.sender_organisation_id, kind=Team.Kind.PRACTICE)
         | Q(organisation_id=referral.patient.practice_id, kind=Team.Kind.PRACTICE)
     )
+
+
+def _consent_covering(consents: list[Consent], team: Team | None) -> Consent | None:
+    if team is None:
+        return None
+    return next(
+        (
+            c
+            for c in consents
+            if c.recipient_team_id == team.pk or c.recipient_organisation_id == team.organisation_id
+        ),
+        None,
+    )
+
+
+def consultation_candidates(referral: Referral):
+    """Who can be invited: the people of the consultation teams (part of this patient's care), active
+    accounts only."""
+    from django.contrib.auth import get_user_model
+
+    teams = consultation_teams(referral)
     return (
         get_user_model()
         .objects.filter(is_active=True, memberships__team__in=teams)
@@ -857,15 +899,17 @@ def joint_consultation_schedule(
         at=at,
         reason=CareRelationship.Ended.REMOVED,
     )
-    consent_by_team = {c.recipient_team_id or c.recipient_organisation_id: c for c in consents}
+    candidate_teams = consultation_teams(referral)
     for person in participants:
+        team = _team_of(person, teams=candidate_teams)
         care_relationship_grant(
             patient=referral.patient,
             referral_id=referral.pk,
             kind=Kind.JOINT_CONSULTATION,
             user=person,
+            team=team,  # holds while they are in the team they take part for
             at=at,
-            consent=next(iter(consent_by_team.values()), referral.consent),
+            consent=_consent_covering(consents, team) or referral.consent,
         )
     _log(by, audit, referral, reason="joint consultation planned")
     return consultation

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 from collab_hub.audit.models import AccessEvent
 from collab_hub.audit.services import AuditContext, access_log_write
 from patients.models import Concern
-from patients.selectors import concerns_for, consent_is_valid, get_patient_for_user, role_of
+from patients.selectors import EMERGENCY, concerns_for, consent_is_valid, get_patient_for_user, role_of
 from teams.selectors import care_practices_of
 
 from . import selectors, services
@@ -107,13 +107,18 @@ def referral_create(request, patient_pk: int):
         purpose="referral",
         event=AccessEvent.CREATE if request.method == "POST" else AccessEvent.VIEW,
     )
+    if access.view == EMERGENCY:
+        raise PermissionDenied  # emergency access reads; it does not refer
     patient = access.patient
     pathways = selectors.pathways_for_sender(user=request.user)
     chosen = next(
         (p for p in pathways if str(p.pk) == (request.POST.get("pathway") or request.GET.get("pathway"))),
         None,
     )
-    practice = services.sending_organisation(request.user, patient) or patient.practice
+    # The routing guide routes for a practice: the sender's own when they send from one, otherwise (a
+    # social worker asking the GP, say) the patient's.
+    sender_org = services.sending_organisation(request.user, patient)
+    practice = sender_org if sender_org is not None and sender_org.is_primary_care else patient.practice
     # The guide sees what the sender sees: a minimal-view sender's proposal must not reveal medical domains.
     concerns = concerns_for(access)
     domains = sorted({c.domain for c in concerns if c.status != Concern.Status.RESOLVED})

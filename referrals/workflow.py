@@ -240,10 +240,18 @@ def roles_of(user, referral: Referral) -> frozenset[Role]:
     """What `user` is for `referral` now."""
     if user is None or not user.is_authenticated or not user.is_active:
         return frozenset()
-    memberships = list(Membership.objects.filter(user=user).values_list("team_id", "team__kind", "role"))
+    rows = list(
+        Membership.objects.filter(user=user).values_list(
+            "team_id", "team__kind", "role", "team__organisation_id"
+        )
+    )
+    memberships = [(team, kind, role) for team, kind, role, _org in rows]
+    organisations = {org for _team, _kind, _role, org in rows}
     roles = set()
     in_receiving_team = any(team == referral.receiving_team_id for team, _kind, _role in memberships)
-    if user.pk == referral.sender_id:
+    # Every role holds only while the person works where it comes from: the sender for the organisation
+    # they sent for, a participant in one of the consultation's teams.
+    if user.pk == referral.sender_id and referral.sender_organisation_id in organisations:
         roles.add(Role.SENDER)
     if user.pk == referral.receiver_id and in_receiving_team:
         roles.add(Role.RECEIVER)
@@ -256,8 +264,12 @@ def roles_of(user, referral: Referral) -> frozenset[Role]:
     # even in a health centre that houses both.
     if not in_receiving_team and _practice_team_member(memberships, referral):
         roles.add(Role.PRACTICE)
-    if referral.pathway.is_joint_consultation and referral.joint_consultations_with(user):
-        roles.add(Role.PARTICIPANT)
+    if referral.pathway.is_joint_consultation:
+        in_consultation_team = in_receiving_team or bool(
+            organisations & {referral.sender_organisation_id, referral.patient.practice_id}
+        )
+        if in_consultation_team and referral.joint_consultations_with(user):
+            roles.add(Role.PARTICIPANT)
     return frozenset(roles)
 
 

@@ -38,8 +38,9 @@ pytestmark = pytest.mark.django_db
 PINNED = {
     # 8 of them prefetch the people and organisations of the page (see referrals.selectors); since
     # need-to-know (issue 16) also: is the viewer a coordinator (the "my team" tab), which teams they are
-    # in (the list shows only their own referrals), and the list's access-log row.
-    "inbox": 22,
+    # in (the list shows only their own referrals), the list's access-log row, and the count of referrals
+    # closed within the grace period (the receiver still sees those).
+    "inbox": 23,
     # Since need-to-know: the viewer's memberships (team-bound relationships), and the shared concerns
     # of each referral (one prefetch).
     "patient page": 30,

@@ -642,3 +642,136 @@ def test_joint_consultations_only_on_open_referrals_and_never_replanned_once_hel
     with pytest.raises(ValidationError):
         services.joint_consultation_schedule(referral=closed, by=loop["gp"], **plan)
     assert JointConsultation.objects.count() == 1
+
+
+# --- found in a cold review: each broke a rule above ----------------------------------------------
+
+
+@pytest.mark.django_db
+def test_the_inbox_drops_a_referral_when_the_receivers_access_ends(client, loop, settings):
+    settings.REFERRAL_ACCESS_GRACE_DAYS = 30
+    name = loop["patient"].last_name
+    declined = send(loop)
+    services.referral_decline(referral=declined, by=loop["contact"], reason="no_capacity")
+    cancelled = send(loop)
+    services.referral_cancel(referral=cancelled, by=loop["gp"])
+    for user, scope in ((loop["contact"], "me"), (loop["coordinator"], "team")):
+        client.force_login(user)
+        response = client.get(reverse("referrals:inbox") + f"?box=received&scope={scope}")
+        assert name not in response.content.decode(), scope
+        assert response.context["page"].paginator.count == 0
+    # An open one is listed; a completed one during the grace period, and not after it.
+    completed = send(loop)
+    services.referral_accept(referral=completed, by=loop["contact"])
+    services.referral_first_contact(
+        referral=completed, by=loop["contact"], contact_date=timezone.localdate(), contact_method="phone"
+    )
+    services.referral_complete(referral=completed, by=loop["contact"], outcome="goals_met", text="Klaar")
+    client.force_login(loop["contact"])
+    response = client.get(reverse("referrals:inbox") + "?box=received")
+    assert name in response.content.decode() and response.context["page"].paginator.count == 1
+    Referral.objects.filter(pk=completed.pk).update(closed_at=timezone.now() - timedelta(days=31))
+    response = client.get(reverse("referrals:inbox") + "?box=received")
+    assert name not in response.content.decode() and response.context["page"].paginator.count == 0
+
+
+@pytest.mark.django_db
+def test_the_htmx_row_of_a_declined_referral_shows_no_name(client, loop):
+    referral = send(loop)
+    client.force_login(loop["contact"])
+    response = client.post(
+        reverse("referrals:action", args=[referral.pk, "decline"]),
+        {"reason": "no_capacity", "row": "received"},
+        HTTP_HX_REQUEST="true",
+    )
+    html = response.content.decode()
+    assert 'data-testid="referral-row-gone"' in html and loop["patient"].last_name not in html
+
+
+@pytest.mark.django_db
+def test_emergency_access_cannot_be_turned_into_a_referral(client, loop):
+    nurse = make_gp(PracticeFactory(name="Praktijk Elders 2"))
+    patient = loop["patient"]
+    CareRelationship.objects.create(
+        patient=patient,
+        user=nurse,
+        kind=CareRelationship.Kind.EMERGENCY,
+        source="emergency:test",
+        reason="Patiënt onwel op de dienst",
+        ends_at=timezone.now() + timedelta(hours=24),
+    )
+    client.force_login(nurse)
+    assert client.get(reverse("patients:detail", args=[patient.pk])).status_code == 200
+    assert client.get(reverse("referrals:create", args=[patient.pk])).status_code == 403
+    with pytest.raises(ValidationError):
+        send(loop, by=nurse)
+    assert not Referral.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_sender_or_participant_who_leaves_their_team_loses_the_referral(loop):
+    give_consent(loop["patient"], team=loop["team"], purpose="joint_consultation", by=loop["gp"])
+    referral = send(
+        loop, pathway=loop["pathways"]["gezamenlijk-consult"], letter={"reason": "x", "patient_agrees": "yes"}
+    )
+    plan = {"scheduled_at": timezone.now() + timedelta(days=2), "location": "Praktijk"}
+    services.joint_consultation_schedule(
+        referral=referral, by=loop["gp"], participants=[loop["gp"], loop["contact"], loop["deputy"]], **plan
+    )
+    assert opens(loop["deputy"], referral) and can_message(loop["deputy"], referral)
+    Membership.objects.filter(user=loop["deputy"]).delete()
+    assert not opens(loop["deputy"], referral) and not can_message(loop["deputy"], referral)
+    # A sender outside the patient's practice (a social worker asking the GP) who leaves: the same.
+    practice_team = loop["gp"].memberships.get().team
+    give_consent(loop["patient"], team=practice_team, purpose="information_request_gp", by=loop["gp"])
+    info = services.referral_send(
+        by=loop["contact"],
+        patient=loop["patient"],
+        pathway=loop["pathways"]["info-huisarts"],
+        receiving_team=practice_team,
+        receiver=loop["gp"],
+        letter={"question": "Welke medicatie gebruikt de patiënt?"},
+    )
+    assert opens(loop["contact"], info)
+    Membership.objects.filter(user=loop["contact"]).delete()
+    assert not opens(loop["contact"], info) and roles_of(loop["contact"], info) == frozenset()
+
+
+def can_message(user, referral) -> bool:
+    return services.can_take_part(user, Referral.objects.get(pk=referral.pk))
+
+
+@pytest.mark.django_db
+def test_a_withdrawal_cancels_what_rested_on_it_even_outside_the_web_process(loop):
+    """The receiver is connected when the app registry is ready, not when a view module is imported."""
+    from patients.services import consent_withdrawn
+
+    assert any("_close_what_the_consent_covered" in str(r) for r in consent_withdrawn.receivers)
+    referral = send(loop)
+    consent_withdraw(by=loop["gp"], consent=loop["consent"])
+    assert Referral.objects.get(pk=referral.pk).status == Status.CANCELLED
+
+
+@pytest.mark.django_db
+def test_nobody_refers_to_themselves(loop):
+    with pytest.raises(ValidationError):
+        send(loop, by=loop["gp"], receiver=loop["gp"], team=loop["gp"].memberships.get().team)
+
+
+@pytest.mark.django_db
+def test_a_reopen_on_a_renewed_consent_follows_it_and_its_withdrawal_ends_the_access(loop):
+    referral = send(loop)
+    services.referral_accept(referral=referral, by=loop["contact"])
+    services.referral_first_contact(
+        referral=referral, by=loop["contact"], contact_date=timezone.localdate(), contact_method="phone"
+    )
+    services.referral_complete(referral=referral, by=loop["contact"], outcome="goals_met", text="Klaar")
+    Consent.objects.filter(pk=loop["consent"].pk).update(valid_until=loop["consent"].given_on)
+    with pytest.raises(services.ConsentMissing):
+        services.referral_reopen(referral=referral, by=loop["contact"])
+    renewed = give_consent(loop["patient"], team=loop["team"], by=loop["gp"], given_on=timezone.localdate())
+    services.referral_reopen(referral=referral, by=loop["contact"])
+    assert Referral.objects.get(pk=referral.pk).consent == renewed
+    consent_withdraw(by=loop["gp"], consent=renewed)
+    assert Referral.objects.get(pk=referral.pk).status == Status.CANCELLED
+    assert not sees(loop["contact"], loop["patient"])

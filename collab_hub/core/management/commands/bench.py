@@ -315,10 +315,15 @@ class Command(BaseCommand):
         rows = html.split('data-testid="inbox"', 1)[-1].split("</table>", 1)[0].count("<tr") - 1
         cycle = project.cycles.order_by("-number").first()
         with connection.cursor() as cursor:
+            # The receiver's inbox: referrals with them in a team they are in, while the receiving side is
+            # involved (open, or completed within the grace period: referrals/workflow.py).
             cursor.execute(
-                "SELECT count(*) FROM referrals_referral "
-                "WHERE receiver_id = %s AND status <> 'entered-in-error'",
-                [receiver.pk],
+                "SELECT count(*) FROM referrals_referral r "
+                "WHERE r.receiver_id = %s "
+                "AND r.receiving_team_id IN (SELECT team_id FROM teams_membership WHERE user_id = %s) "
+                "AND (r.status IN ('requested', 'accepted', 'in-progress', 'on-hold') "
+                "     OR (r.status = 'completed' AND r.closed_at > now() - make_interval(days => %s)))",
+                [receiver.pk, receiver.pk, settings.REFERRAL_ACCESS_GRACE_DAYS],
             )
             inbox_sql = cursor.fetchone()[0]
             teams = list(project.teams.values_list("pk", flat=True))
