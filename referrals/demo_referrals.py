@@ -28,7 +28,6 @@ from teams.selectors import current_contact_for, discipline_of
 from . import services
 from .models import (
     DeclineReason,
-    Event,
     Feedback,
     LetterField,
     Pathway,
@@ -379,7 +378,6 @@ class Story:
         self.handover = handover
         self.status = Status.DRAFT
         self.last: datetime | None = None
-        self.events: list[Event] = []
         self.feedback: list[Feedback] = []
         self.shared: list[int] = []
         # What the services are asked to do, in order: (moment, action, acting user, arguments).
@@ -408,21 +406,10 @@ class Story:
             raise Retry
         self.last = at
 
-    def _event(self, at: datetime, kind: str, actor, to_status: str | None = None, **extra) -> None:
+    def _advance(self, at: datetime, actor, to_status: str | None = None) -> None:
+        """The plan moves on at `at` (the status the service will set, for the steps planned after it)."""
         self._at(at, actor)
-        from_status = self.status
         self.status = self.r.status = to_status or self.status
-        self.events.append(
-            Event(
-                referral=self.r,
-                at=at,
-                kind=kind,
-                actor=actor,
-                from_status=from_status,
-                to_status=self.status,
-                **extra,
-            )
-        )
 
     # -- the requester's steps ---------------------------------------------------------------------
 
@@ -433,7 +420,7 @@ class Story:
         r.status = Status.REQUESTED
         r.accept_by = add_working_days(day, pathway.accept_within)
         r.first_contact_by = add_working_days(day, pathway.accept_within + pathway.first_contact_within)
-        self._event(at, Event.Kind.SENT, r.sender, Status.REQUESTED, to_user=r.receiver)
+        self._advance(at, r.sender, Status.REQUESTED)
         self._step(at, "send", r.sender, receiving_team=r.receiving_team, receiver=r.receiver)
 
     def acknowledge(self, at: datetime) -> None:
@@ -442,43 +429,35 @@ class Story:
             return
         for item in pending:
             item.acknowledged_at, item.acknowledged_by = at, self.r.sender
-        self._event(at, Event.Kind.ACKNOWLEDGED, self.r.sender)
+        self._advance(at, self.r.sender)
         if self.status == Status.COMPLETED and self.r.acknowledged_at is None:
             self.r.acknowledged_at = at
         self._step(at, "acknowledge", self.r.sender)
 
     def cancel(self, at: datetime, note: str) -> None:
-        self._event(at, Event.Kind.CANCELLED, self.r.sender, Status.CANCELLED, note=note)
+        self._advance(at, self.r.sender, Status.CANCELLED)
         self.r.closed_at = at
         self._step(at, "cancel", self.r.sender, note=note)
 
     def mark_entered_in_error(self, at: datetime, note: str) -> None:
-        self._event(at, Event.Kind.ENTERED_IN_ERROR, self.r.sender, Status.ENTERED_IN_ERROR, note=note)
+        self._advance(at, self.r.sender, Status.ENTERED_IN_ERROR)
         self._step(at, "entered_in_error", self.r.sender, note=note)
 
     # -- the receiver's steps ----------------------------------------------------------------------
 
     def accept(self, at: datetime) -> None:
-        self._event(at, Event.Kind.ACCEPTED, self.r.receiver, Status.ACCEPTED)
+        self._advance(at, self.r.receiver, Status.ACCEPTED)
         self.r.accepted_at = at
         self._step(at, "accept", self.r.receiver)
 
     def decline(self, at: datetime, reason: str, note: str) -> None:
-        self._event(at, Event.Kind.DECLINED, self.r.receiver, Status.REJECTED, note=f"{reason}: {note}"[:500])
+        self._advance(at, self.r.receiver, Status.REJECTED)
         self.r.decline_reason, self.r.decline_note, self.r.closed_at = reason, note, at
         self._step(at, "decline", self.r.receiver, reason=reason, note=note)
 
     def forward(self, at: datetime, to_user, note: str) -> None:
         previous = self.r.receiver
-        self._event(
-            at,
-            Event.Kind.FORWARDED,
-            previous,
-            Status.REQUESTED,
-            from_user=previous,
-            to_user=to_user,
-            note=note,
-        )
+        self._advance(at, previous, Status.REQUESTED)
         self.r.receiver = to_user
         self.r.accepted_at = None
         self.r.assigned_via = Referral.AssignedVia.FORWARDED
@@ -486,14 +465,13 @@ class Story:
         self._step(at, "forward", previous, to_user=to_user, note=note)
 
     def reassign(self, at: datetime, coordinator, to_user) -> None:
-        previous = self.r.receiver
-        self._event(at, Event.Kind.REASSIGNED, coordinator, from_user=previous, to_user=to_user)
+        self._advance(at, coordinator)
         self.r.receiver = to_user
         self.r.assigned_via = Referral.AssignedVia.REASSIGNED
         self._step(at, "reassign", coordinator, to_user=to_user)
 
     def first_contact(self, at: datetime, method: str, text: str) -> None:
-        self._event(at, Event.Kind.FIRST_CONTACT, self.r.receiver, Status.IN_PROGRESS)
+        self._advance(at, self.r.receiver, Status.IN_PROGRESS)
         day = timezone.localdate(at)
         earliest = timezone.localdate(self.r.sent_at)
         contact = max(earliest, day - timedelta(days=self.w.rng.choice([0, 0, 0, 1, 2])))
@@ -507,22 +485,22 @@ class Story:
         )
 
     def send_feedback(self, at: datetime, kind: str, text: str, domain_statuses: dict) -> None:
-        self._event(at, Event.Kind.FEEDBACK, self.r.receiver, note=kind)
+        self._advance(at, self.r.receiver)
         self.r.last_feedback_at = at
         self.r.feedback_by = timezone.localdate(at) + timedelta(days=self.r.pathway.feedback_every)
         self.feedback.append(Feedback(kind=kind))
         self._step(at, "feedback", self.r.receiver, kind=kind, text=text, domain_statuses=domain_statuses)
 
     def hold(self, at: datetime, note: str) -> None:
-        self._event(at, Event.Kind.ON_HOLD, self.r.receiver, Status.ON_HOLD, note=note)
+        self._advance(at, self.r.receiver, Status.ON_HOLD)
         self._step(at, "hold", self.r.receiver, note=note)
 
     def resume(self, at: datetime) -> None:
-        self._event(at, Event.Kind.RESUMED, self.r.receiver, Status.IN_PROGRESS)
+        self._advance(at, self.r.receiver, Status.IN_PROGRESS)
         self._step(at, "resume", self.r.receiver)
 
     def complete(self, at: datetime, outcome: str, text: str) -> None:
-        self._event(at, Event.Kind.COMPLETED, self.r.receiver, Status.COMPLETED, note=outcome)
+        self._advance(at, self.r.receiver, Status.COMPLETED)
         r = self.r
         r.completed_at = r.closed_at = r.last_feedback_at = at
         r.acknowledged_at = r.feedback_by = None
@@ -1045,23 +1023,8 @@ def _replay(w: World, s: Story) -> Referral:
     Referral.objects.filter(pk=referral.pk).update(
         created_at=sent_at - timedelta(minutes=w.rng.randint(3, 25))
     )
-    calls = {
-        "accept": services.referral_accept,
-        "decline": services.referral_decline,
-        "forward": services.referral_forward,
-        "reassign": services.referral_reassign,
-        "first_contact": services.referral_first_contact,
-        "feedback": services.referral_feedback,
-        "hold": services.referral_hold,
-        "resume": services.referral_resume,
-        "complete": services.referral_complete,
-        "acknowledge": services.referral_acknowledge,
-        "cancel": services.referral_cancel,
-        "entered_in_error": services.referral_mark_entered_in_error,
-        "message": services.message_post,
-    }
     for at, action, by, arguments in s.steps[1:]:
-        calls[action](referral=referral, by=by, audit=DEMO, at=at, **arguments)
+        services.STEP_SERVICES[action](referral=referral, by=by, audit=DEMO, at=at, **arguments)
     referral.refresh_from_db()
     return referral
 

@@ -13,7 +13,7 @@ from collab_hub.audit.models import AccessEvent, Outcome
 from collab_hub.audit.services import AuditContext, access_log_write
 from patients.selectors import practice_ids_of, relationships_of, role_of
 from teams.models import Membership, Team
-from teams.selectors import discipline_of
+from teams.selectors import coordinated_teams, discipline_of
 
 from .models import OPEN_STATUSES, Event, Feedback, InboxTally, Pathway, Referral, Status, urgency_rank
 from .workflow import REQUESTER, STEPS, may, roles_of
@@ -48,8 +48,14 @@ def visible_referrals(*, user) -> QuerySet[Referral]:
     they are involved in by an open care relationship (referrals/workflow.py: as sender outside the
     practice, receiver, coordinator of the receiving team, consultation participant). Having once
     appeared in a referral's history grants nothing."""
-    involved = relationships_of(user=user).filter(referral_id__isnull=False).values("referral_id")
-    return Referral.objects.filter(Q(patient__practice__in=practice_ids_of(user)) | Q(pk__in=involved))
+    return Referral.objects.filter(
+        Q(patient__practice__in=practice_ids_of(user)) | Q(pk__in=_involved_referral_ids(user))
+    )
+
+
+def _involved_referral_ids(user):
+    """The referrals `user` has an open care relationship through (a subquery)."""
+    return relationships_of(user=user).filter(referral_id__isnull=False).values("referral_id")
 
 
 def get_referral_for_user(
@@ -137,10 +143,6 @@ def _my_teams(user):
     return Membership.objects.filter(user=user).values("team_id")
 
 
-def _coordinated_teams(user):
-    return Membership.objects.filter(user=user, role=Membership.Role.COORDINATOR).values("team_id")
-
-
 def _grace_start():
     return timezone.now() - timedelta(days=settings.REFERRAL_ACCESS_GRACE_DAYS)
 
@@ -157,7 +159,7 @@ def received_for(*, user, scope: str = "me") -> QuerySet[Referral]:
     coordinate, while the receiving side is involved: the same referrals the referral page opens for.
     Most urgent and due first."""
     if scope == "team":
-        qs = _list_base().filter(receiving_team__in=_coordinated_teams(user))
+        qs = _list_base().filter(receiving_team__in=coordinated_teams(user))
     else:
         qs = _list_base().filter(receiver=user, receiving_team__in=_my_teams(user))
     return _with_rank(qs.filter(live_for_receiving_side())).order_by(*due_date_order())
@@ -167,10 +169,9 @@ def sent_for(*, user) -> QuerySet[Referral]:
     """Referrals sent by me or by my practice, as far as I may open them: my practice's patients, or one
     I sent and am still involved in."""
     practices = practice_ids_of(user)
-    involved = relationships_of(user=user).filter(referral_id__isnull=False).values("referral_id")
     qs = _list_base().filter(
         Q(sender_organisation__in=practices, patient__practice__in=practices)
-        | Q(sender=user, pk__in=involved)
+        | Q(sender=user, pk__in=_involved_referral_ids(user))
     )
     return _with_rank(qs.exclude(status=Status.ENTERED_IN_ERROR)).order_by(*due_date_order())
 
@@ -181,7 +182,7 @@ def received_total(*, user, scope: str = "me", statuses=None) -> int:
     of a count over a busy receiver's whole list."""
     qs = InboxTally.objects.filter(status__in=OPEN_STATUSES)
     if scope == "team":
-        qs = qs.filter(receiving_team__in=_coordinated_teams(user))
+        qs = qs.filter(receiving_team__in=coordinated_teams(user))
     else:
         qs = qs.filter(receiver=user, receiving_team__in=_my_teams(user))
     if statuses is not None:
@@ -191,7 +192,7 @@ def received_total(*, user, scope: str = "me", statuses=None) -> int:
         # Completed ones count only during the grace period: a bounded count of the last weeks' closures.
         closed = Referral.objects.filter(status=Status.COMPLETED, closed_at__gt=_grace_start())
         if scope == "team":
-            closed = closed.filter(receiving_team__in=_coordinated_teams(user))
+            closed = closed.filter(receiving_team__in=coordinated_teams(user))
         else:
             closed = closed.filter(receiver=user, receiving_team__in=_my_teams(user))
         total += closed.count()

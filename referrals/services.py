@@ -235,8 +235,8 @@ def _grant_receiving_side(referral: Referral, *, at, kind: str = Kind.REFERRAL_R
 
 
 def referral_access_open(*, referral: Referral, at: datetime | None = None) -> None:
-    """The access a sent referral gives (workflow "send"): for referrals written without the send
-    service (test fixtures, the benchmark's bulk load)."""
+    """The access a sent referral gives (workflow "send"); also for referrals written without the send
+    service (test fixtures)."""
     _apply_access(STEPS["send"], referral, at=_now(at))
 
 
@@ -946,3 +946,23 @@ def joint_consultation_record(
             )
     _log(by, audit, referral, reason="joint consultation recorded")
     return consultation
+
+
+# The service of each workflow step taken on an existing referral (referrals/workflow.py): the referral
+# page, the demo and the tests call steps through this one map.
+STEP_SERVICES = {
+    "accept": referral_accept,
+    "decline": referral_decline,
+    "forward": referral_forward,
+    "reassign": referral_reassign,
+    "first_contact": referral_first_contact,
+    "feedback": referral_feedback,
+    "hold": referral_hold,
+    "resume": referral_resume,
+    "complete": referral_complete,
+    "reopen": referral_reopen,
+    "acknowledge": referral_acknowledge,
+    "cancel": referral_cancel,
+    "entered_in_error": referral_mark_entered_in_error,
+    "message": message_post,
+}

@@ -276,28 +276,6 @@ def referral_letter(request, pk: int):
     return render(request, "referrals/letter_print.html", context)
 
 
-def _call(action: str, referral: Referral, *, by, audit, data: dict):
-    """The service of a workflow step, with what its form cleaned."""
-    common = {"referral": referral, "by": by, "audit": audit}
-    calls = {
-        "accept": lambda: services.referral_accept(**common),
-        "decline": lambda: services.referral_decline(**common, **data),
-        "forward": lambda: services.referral_forward(**common, **data),
-        "reassign": lambda: services.referral_reassign(**common, **data),
-        "first_contact": lambda: services.referral_first_contact(**common, **data),
-        "feedback": lambda: services.referral_feedback(**common, **data),
-        "complete": lambda: services.referral_complete(**common, **data),
-        "hold": lambda: services.referral_hold(**common, **data),
-        "resume": lambda: services.referral_resume(**common),
-        "reopen": lambda: services.referral_reopen(**common, **data),
-        "acknowledge": lambda: services.referral_acknowledge(**common),
-        "cancel": lambda: services.referral_cancel(**common, **data),
-        "entered_in_error": lambda: services.referral_mark_entered_in_error(**common, **data),
-        "message": lambda: services.message_post(**common, **data),
-    }
-    return calls[action]()
-
-
 SUCCESS = {
     "accept": _("Referral accepted."),
     "decline": _("Referral declined."),
@@ -333,7 +311,8 @@ def referral_action(request, pk: int, action: str):
                 )
     else:
         try:
-            _call(action, referral, by=request.user, audit=audit, data=form.cleaned_data if form else {})
+            data = form.cleaned_data if form else {}
+            services.STEP_SERVICES[action](referral=referral, by=request.user, audit=audit, **data)
         except PermissionDenied:
             raise
         except ValidationError as error:

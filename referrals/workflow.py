@@ -240,13 +240,10 @@ def roles_of(user, referral: Referral) -> frozenset[Role]:
     """What `user` is for `referral` now."""
     if user is None or not user.is_authenticated or not user.is_active:
         return frozenset()
-    rows = list(
-        Membership.objects.filter(user=user).values_list(
-            "team_id", "team__kind", "role", "team__organisation_id"
-        )
-    )
-    memberships = [(team, kind, role) for team, kind, role, _org in rows]
-    organisations = {org for _team, _kind, _role, org in rows}
+    fields = ("team_id", "team__kind", "role", "team__organisation_id", "team__organisation__kind")
+    rows = list(Membership.objects.filter(user=user).values_list(*fields))
+    memberships = [(team, kind, role) for team, kind, role, _org, _org_kind in rows]
+    organisations = {org for _team, _kind, _role, org, _org_kind in rows}
     roles = set()
     in_receiving_team = any(team == referral.receiving_team_id for team, _kind, _role in memberships)
     # Every role holds only while the person works where it comes from: the sender for the organisation
@@ -262,7 +259,13 @@ def roles_of(user, referral: Referral) -> frozenset[Role]:
         roles.add(Role.COORDINATOR)
     # The sending practice acts as one for its referrals; someone of the receiving team never does,
     # even in a health centre that houses both.
-    if not in_receiving_team and _practice_team_member(memberships, referral):
+    in_sending_practice_team = any(
+        kind == Team.Kind.PRACTICE
+        and org == referral.sender_organisation_id
+        and org_kind in Organisation.PRIMARY_CARE
+        for _team, kind, _role, org, org_kind in rows
+    )
+    if in_sending_practice_team and not in_receiving_team:
         roles.add(Role.PRACTICE)
     if referral.pathway.is_joint_consultation:
         in_consultation_team = in_receiving_team or bool(
@@ -271,16 +274,6 @@ def roles_of(user, referral: Referral) -> frozenset[Role]:
         if in_consultation_team and referral.joint_consultations_with(user):
             roles.add(Role.PARTICIPANT)
     return frozenset(roles)
-
-
-def _practice_team_member(memberships, referral: Referral) -> bool:
-    if not any(kind == Team.Kind.PRACTICE for _team, kind, _role in memberships):
-        return False
-    return Team.objects.filter(
-        pk__in=[team for team, kind, _role in memberships if kind == Team.Kind.PRACTICE],
-        organisation_id=referral.sender_organisation_id,
-        organisation__kind__in=Organisation.PRIMARY_CARE,
-    ).exists()
 
 
 def may(step: Step, roles: frozenset[Role], referral: Referral) -> bool:

@@ -88,22 +88,7 @@ def _arguments(action: str, people: dict) -> dict:
     }[action]
 
 
-CALLS = {
-    "accept": services.referral_accept,
-    "decline": services.referral_decline,
-    "forward": services.referral_forward,
-    "reassign": services.referral_reassign,
-    "first_contact": services.referral_first_contact,
-    "feedback": services.referral_feedback,
-    "hold": services.referral_hold,
-    "resume": services.referral_resume,
-    "complete": services.referral_complete,
-    "reopen": services.referral_reopen,
-    "acknowledge": services.referral_acknowledge,
-    "cancel": services.referral_cancel,
-    "entered_in_error": services.referral_mark_entered_in_error,
-    "message": services.message_post,
-}
+CALLS = services.STEP_SERVICES
 
 
 def _referral_in(loop, status: str, people: dict) -> Referral:
