@@ -1,11 +1,13 @@
 """Action items join the reminder sweep: overdue → the owner; a week later still open → the project lead."""
 
+from dataclasses import replace
 from datetime import timedelta
 
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from collab_hub.notifications.models import Category
 from collab_hub.notifications.services import NotificationSpec, notifications_create
 
 from .models import ActionItem
@@ -36,6 +38,31 @@ def _spec(item: ActionItem, user, key: str, escalated: bool) -> NotificationSpec
         ),
         reference=f"A-{item.pk}",
         dedupe_key=key,
+        category=Category.PROJECT,
+    )
+
+
+def tell_assigned(item: ActionItem, *, by) -> int:
+    """An action item given to someone else: they are told once (their project e-mail choice)."""
+    owner = item.owner
+    with translation.override(owner.language):
+        subject = _("Action item for you: %(title)s") % {"title": item.title[:120]}
+        body = _("%(lead)s gave you an action item in project %(project)s, due on %(due)s.") % {
+            "lead": by,
+            "project": item.project.name,
+            "due": item.due_on.isoformat(),
+        }
+    spec = _spec(item, owner, f"action:{item.pk}:assigned", escalated=False)
+    return notifications_create(
+        [
+            replace(
+                spec,
+                subject=subject,
+                body=body,
+                kind="evaluations.action_item_assigned",
+                category=Category.PROJECT,
+            )
+        ]
     )
 
 
@@ -61,6 +88,7 @@ def _round_spec(invitation, key: str, reminder: bool) -> NotificationSpec:
         link=reverse("evaluations:round_answer", args=[measurement_round.pk]),
         reference=f"Q-{measurement_round.pk}",
         dedupe_key=key,
+        category=Category.PROJECT,
     )
 
 

@@ -111,9 +111,14 @@ def action_item_create(*, project, by, title: str, owner, due_on, cycle: Cycle |
         raise ValidationError(_("Choose a cycle of this project."))
     if not title.strip():
         raise ValidationError(_("Say what needs to be done."))
-    return ActionItem.objects.create(
+    item = ActionItem.objects.create(
         project=project, cycle=cycle, title=title.strip(), owner=owner, due_on=due_on
     )
+    if owner.pk != by.pk:
+        from .reminders import tell_assigned
+
+        tell_assigned(item, by=by)
+    return item
 
 
 @transaction.atomic

@@ -211,7 +211,9 @@ def consent_withdraw(
 
 
 class EmergencyAccessRefused(PermissionDenied):
-    pass
+    def __init__(self, message: str, *, code: str):
+        super().__init__(message)
+        self.code = code
 
 
 def emergency_lookups_left(*, user) -> int:
@@ -228,7 +230,6 @@ def may_break_the_glass(user) -> bool:
     return user.is_active and discipline_of(user) in EMERGENCY_DISCIPLINES
 
 
-@transaction.atomic
 def emergency_access_request(
     *,
     by,
@@ -240,19 +241,51 @@ def emergency_access_request(
 ) -> CareRelationship | None:
     """Break the glass: a care role finds one patient outside their relationships by exact details and
     gets 24 hours of read-only access, with a reason. Every lookup (found or not) is logged for review,
-    the reviewers are told, and lookups are limited per day so the form is no oracle.
+    the reviewers are told, and lookups are limited per day so the form is no oracle; an attempt the
+    role or the limit refuses is logged too (committed, then refused).
     Returns None when no single patient matches."""
-    if not may_break_the_glass(by):
-        raise EmergencyAccessRefused(_("Your role does not have emergency access."))
     reason = (reason or "").strip()
-    if len(reason) < 10:
+    if may_break_the_glass(by) and len(reason) < 10:
         raise ValidationError({"reason": _("Explain in a sentence why you need emergency access.")})
+    with transaction.atomic():
+        refusal = _emergency_refusal(by)
+        if refusal is None:
+            return _emergency_lookup(
+                by=by,
+                last_name=last_name,
+                date_of_birth=date_of_birth,
+                postcode=postcode,
+                reason=reason,
+                audit=audit,
+            )
+        _log(
+            by,
+            audit,
+            AccessEvent.BREAK_GLASS,
+            None,
+            object_type="patient_lookup",
+            object_id=None,
+            purpose="emergency",
+            reason=f"refused ({refusal.code}): {reason}"[:500],
+            needs_review=True,
+            outcome=Outcome.DENIED,
+        )
+    raise refusal
+
+
+def _emergency_refusal(by) -> "EmergencyAccessRefused | None":
+    if not may_break_the_glass(by):
+        return EmergencyAccessRefused(_("Your role does not have emergency access."), code="role")
     # Serialise one person's lookups so two at once cannot both pass the limit.
     get_user_model().objects.select_for_update().filter(pk=by.pk).first()
     if emergency_lookups_left(user=by) <= 0:
-        raise EmergencyAccessRefused(
-            _("You have used your emergency lookups for today. Contact the patient's practice.")
+        return EmergencyAccessRefused(
+            _("You have used your emergency lookups for today. Contact the patient's practice."), code="limit"
         )
+    return None
+
+
+def _emergency_lookup(*, by, last_name, date_of_birth, postcode, reason, audit) -> CareRelationship | None:
     matches = list(
         Patient.objects.filter(
             last_name__iexact=last_name.strip(), date_of_birth=date_of_birth, postcode=postcode.strip()

@@ -239,6 +239,15 @@ def emergency_access(request):
     """Break the glass: find a patient outside your care relationships, with a reason, for 24 hours.
     Only care roles that have it; every lookup is logged, reviewed and counted against a daily limit."""
     if not services.may_break_the_glass(request.user):
+        if request.method == "POST":  # an attempt, not a look at the page: refused and logged for review
+            services.emergency_access_request(
+                by=request.user,
+                audit=AuditContext.from_request(request),
+                last_name="",
+                date_of_birth=None,
+                postcode="",
+                reason=str(request.POST.get("reason", "")),
+            )
         raise PermissionDenied
     form = EmergencyAccessForm(request.POST or None)
     if request.method == "POST" and form.is_valid():

@@ -234,6 +234,9 @@ class Referral(models.Model):
 
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    # When it came to its current receiver (sent, forwarded or reassigned): the not-accepted reminders
+    # count from here. Empty on rows written before it existed (and by bulk loaders): sent_at counts.
+    assigned_at = models.DateTimeField(_("with the current receiver since"), null=True, blank=True)
     accepted_at = models.DateTimeField(_("accepted at"), null=True, blank=True)
     first_contact_at = models.DateTimeField(_("first contact at"), null=True, blank=True)
     completed_at = models.DateTimeField(_("completed at"), null=True, blank=True)

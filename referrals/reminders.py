@@ -10,27 +10,54 @@ from datetime import timedelta
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import connection, transaction
-from django.db.models import CharField, Exists, OuterRef, Value
-from django.db.models.functions import Cast
+from django.db.models import CharField, Exists, Func, OuterRef, Q, Subquery
+from django.db.models.functions import Cast, Coalesce
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from collab_hub.core.db import insert_select_sql
 from collab_hub.core.workdays import day_start, due_cutoff
-from collab_hub.notifications.models import EmailState, Notification
+from collab_hub.notifications.models import Category, EmailState, Notification
 from collab_hub.notifications.services import EMAIL_STATE_FOR_MODE
 from teams.models import Membership, Organisation, Team
 from teams.selectors import current_contact_for
 
-from .models import JointConsultation, Pathway, Referral, Reminder, ReminderRule, Status, SweepCheckpoint
+from .models import (
+    OPEN_STATUSES,
+    JointConsultation,
+    Pathway,
+    Referral,
+    Reminder,
+    ReminderRule,
+    Status,
+    SweepCheckpoint,
+)
 
-# Which date makes a new occurrence of a rule: a forwarded referral gets a new accept-by date, each
-# feedback period a new feedback-by date. Rules without one fire once per referral.
-OCCURRENCE_FIELD = {
-    ReminderRule.Trigger.NOT_ACCEPTED: "accept_by",
-    ReminderRule.Trigger.NO_FIRST_CONTACT: "first_contact_by",
-    ReminderRule.Trigger.FEEDBACK_DUE: "feedback_by",
-}
+
+class EpochText(Func):
+    """A moment as text that fits the occurrence column and reads the same in any session time zone:
+    microseconds since 1970 (16 digits)."""
+
+    template = "(EXTRACT(EPOCH FROM %(expressions)s) * 1000000)::bigint::text"
+    output_field = CharField()
+
+
+# What makes a new occurrence of a rule, so that the step is reminded again when it comes round again:
+# a forward or reassignment (the moment it came to the receiver), a new first-contact or feedback-by
+# date, a new closure (reopened and closed again), a moved joint consultation.
+def _occurrence(trigger: str):
+    T = ReminderRule.Trigger
+    if trigger == T.NOT_ACCEPTED:
+        return EpochText(Coalesce("assigned_at", "sent_at"))
+    if trigger == T.CONSULTATION_SOON:
+        planned = JointConsultation.objects.filter(
+            referral=OuterRef("pk"), state=JointConsultation.State.PLANNED
+        ).values("scheduled_at")[:1]
+        return EpochText(Subquery(planned))
+    if trigger == T.ACKNOWLEDGE:
+        return EpochText("completed_at")
+    field = {T.NO_FIRST_CONTACT: "first_contact_by", T.FEEDBACK_DUE: "feedback_by"}
+    return Cast(field[trigger], CharField())
 
 
 def after(day):
@@ -46,7 +73,12 @@ def due_referrals(rule: ReminderRule, now):
         qs = qs.filter(pathway_id=rule.pathway_id)
     T = ReminderRule.Trigger
     if rule.trigger == T.NOT_ACCEPTED:
-        qs = qs.filter(status=Status.REQUESTED, sent_at__lt=after(due_cutoff(today, rule.days)))
+        # From the moment it came to the current receiver: a forward or reassignment restarts the clock.
+        cutoff = after(due_cutoff(today, rule.days))
+        qs = qs.filter(
+            Q(assigned_at__lt=cutoff) | Q(assigned_at__isnull=True, sent_at__lt=cutoff),
+            status=Status.REQUESTED,
+        )
     elif rule.trigger == T.NO_FIRST_CONTACT:
         qs = qs.filter(status=Status.ACCEPTED, accepted_at__lt=after(due_cutoff(today, rule.days)))
     elif rule.trigger == T.FEEDBACK_DUE:
@@ -63,9 +95,8 @@ def due_referrals(rule: ReminderRule, now):
             scheduled_at__gte=now,
             scheduled_at__date__lte=today + timedelta(days=rule.days),
         )
-        qs = qs.filter(pk__in=soon.values("referral_id"))
-    field = OCCURRENCE_FIELD.get(rule.trigger)
-    qs = qs.annotate(occurrence=Cast(field, CharField()) if field else Value("1", output_field=CharField()))
+        qs = qs.filter(pk__in=soon.values("referral_id"), status__in=OPEN_STATUSES)
+    qs = qs.annotate(occurrence=_occurrence(rule.trigger))
     exists = Reminder.objects.filter(rule=rule, referral=OuterRef("pk"), occurrence=OuterRef("occurrence"))
     return qs.exclude(Exists(exists))
 
@@ -260,6 +291,7 @@ def _create_due(rule: ReminderRule, due) -> int:
             "email_state": f"CASE u.email_mode {when_mode} ELSE %s END",
             "email_attempts": "0",
             "email_error": "''",
+            "category": f"'{Category.REMINDERS.value}'",
         },
     )
     states.append(EmailState.PENDING)

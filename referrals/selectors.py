@@ -8,6 +8,7 @@ from django.db.models import Case, Exists, IntegerField, OuterRef, Prefetch, Q, 
 from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from collab_hub.audit.models import AccessEvent, Outcome
 from collab_hub.audit.services import AuditContext, access_log_write
@@ -17,6 +18,15 @@ from teams.selectors import coordinated_teams, discipline_of
 
 from .models import OPEN_STATUSES, Event, Feedback, InboxTally, Pathway, Referral, Status, urgency_rank
 from .workflow import REQUESTER, STEPS, may, roles_of
+
+
+class StepUnavailable(PermissionDenied):
+    """The person may act on the referral, but not this step in its current status (someone else took a
+    step first, a double click): refused and logged like any denial, told as a message, not a 403 page."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
 
 
 def _base() -> QuerySet[Referral]:
@@ -75,6 +85,8 @@ def get_referral_for_user(
     if allowed and referral.status == Status.ENTERED_IN_ERROR and not roles & REQUESTER:
         allowed = False
     may_act = allowed and (needs is None or may(STEPS[needs], roles, referral))
+    # A step whose roles the person holds but whose status has passed is refused softly (below).
+    wrong_status = allowed and not may_act and bool(STEPS[needs].roles & roles)
     access_log_write(
         user=user,
         audit=audit,
@@ -86,10 +98,17 @@ def get_referral_for_user(
         object_id=pk,
         purpose=referral.pathway.consent_purpose if referral else "",
         consent_id=referral.consent_id if referral else None,
-        reason=f"needs: {needs}" if allowed and not may_act else "",
+        reason=(f"needs: {needs}" + (f" (status {referral.status})" if wrong_status else ""))
+        if allowed and not may_act
+        else "",
     )
     if not allowed:
         raise Http404
+    if wrong_status:
+        raise StepUnavailable(
+            _("This referral is now '%(status)s'; that step is no longer possible. Nothing was changed.")
+            % {"status": referral.get_status_display()}
+        )
     if not may_act:
         raise PermissionDenied
     referral.roles = roles

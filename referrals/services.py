@@ -11,6 +11,7 @@ care relationships, and writes its access-log row — all in one transaction.
 from datetime import date, datetime, timedelta
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q
@@ -32,6 +33,7 @@ from patients.services import (
 from teams.models import Membership, Organisation, Team
 from teams.selectors import discipline_of
 
+from . import notify
 from .models import (
     AgreedAction,
     DeclineReason,
@@ -139,6 +141,18 @@ def _begin(action: str, referral: Referral, by, *, recipient: Team | None = None
     return step, referral, consent
 
 
+# The same text by the same person on the same referral within this window is one submission sent
+# twice (a double click, a form sent again after a slow answer), not a second message.
+REPEAT_WINDOW = timedelta(minutes=2)
+
+
+def _repeated(same, at):
+    """The earlier copy of a submission, if `same` (rows with identical content) holds one from the last
+    REPEAT_WINDOW. Called under the referral's row lock, so two submissions at once see each other."""
+    window = (at - REPEAT_WINDOW, at + REPEAT_WINDOW)  # `at` was read before the lock was granted
+    return same.filter(created_at__range=window).order_by("-created_at").first()
+
+
 def _consent(referral: Referral, recipient: Team, *, at=None, purpose: str | None = None) -> Consent:
     consent = consent_for_use(
         patient=referral.patient,
@@ -154,9 +168,10 @@ def _consent(referral: Referral, recipient: Team, *, at=None, purpose: str | Non
 
 
 def _event(referral: Referral, step_or_kind, *, by, at, from_status: str = "", **fields) -> Event:
+    """Append an event and tell the people it concerns (referrals/notify.py), in the step's transaction."""
     kind = step_or_kind.event if isinstance(step_or_kind, Step) else step_or_kind
     note = fields.pop("note", "")
-    return Event.objects.create(
+    event = Event.objects.create(
         referral=referral,
         at=at,
         kind=kind,
@@ -166,6 +181,8 @@ def _event(referral: Referral, step_or_kind, *, by, at, from_status: str = "", *
         note=note[:500],
         **fields,
     )
+    notify.event_happened(event, referral)
+    return event
 
 
 def _move(referral: Referral, step: Step, *, by, at, note: str = "", event_fields=None, **fields) -> Referral:
@@ -240,7 +257,9 @@ def referral_access_open(*, referral: Referral, at: datetime | None = None) -> N
     _apply_access(STEPS["send"], referral, at=_now(at))
 
 
-def _apply_access(step: Step, referral: Referral, *, at, previous_receiver=None, previous_team=None) -> None:
+def _apply_access(
+    step: Step, referral: Referral, *, at, previous_receiver=None, previous_team=None, by=None
+) -> None:
     """What the step does to access (workflow.AccessChange)."""
     change = step.access
     everyone = _relationships(referral)
@@ -292,6 +311,24 @@ def _apply_access(step: Step, referral: Referral, *, at, previous_receiver=None,
             else CareRelationship.Ended.CANCELLED
         )
         care_relationships_end(relationships=everyone, at=at, reason=reason)
+        _consultation_cancel(referral, by=by, at=at)
+
+
+def _consultation_cancel(referral: Referral, *, by, at) -> None:
+    """A referral that ends (cancelled, entered in error, consent withdrawn) takes its planned joint
+    consultation with it; the participants are told and no reminder follows."""
+    consultation = (
+        JointConsultation.objects.select_for_update()
+        .filter(referral=referral, state=JointConsultation.State.PLANNED)
+        .first()
+    )
+    if consultation is None:
+        return
+    consultation.state = JointConsultation.State.CANCELLED
+    consultation.save(update_fields=["state"])
+    notify.consultation_changed(
+        consultation, "cancelled", list(consultation.participants.all()), by=by, at=at
+    )
 
 
 def validate_letter(pathway: Pathway, answers: dict) -> dict:
@@ -400,6 +437,7 @@ def referral_send(
         "consent": consent,
         "status": Status.REQUESTED,
         "sent_at": at,
+        "assigned_at": at,
         "accept_by": add_working_days(day, pathway.accept_within),
         "first_contact_by": add_working_days(day, pathway.accept_within + pathway.first_contact_within),
         "submission": submission or None,
@@ -462,8 +500,6 @@ def referral_decline(
 def forward_candidates(referral: Referral, *, at=None):
     """Who a referral can be forwarded to: active members of teams that receive its pathway (the same kind
     of team) and for which the patient's consent for the pathway's purpose is valid; not the receiver."""
-    from django.contrib.auth import get_user_model
-
     from patients.selectors import consent_is_valid
 
     teams = [
@@ -482,6 +518,32 @@ def forward_candidates(referral: Referral, *, at=None):
     )
 
 
+def _forward_team(referral: Referral, to_user, *, at=None) -> Team:
+    """The team a forward to `to_user` goes to: the receiving team if they are in it; otherwise the team
+    of the same kind they belong to for which the patient's consent holds (someone in two such teams
+    gets the referral in the one consent covers, not the one created first)."""
+    from patients.selectors import consent_is_valid
+
+    teams = list(
+        Team.objects.filter(
+            memberships__user=to_user, memberships__user__is_active=True, kind=referral.receiving_team.kind
+        )
+        .select_related("organisation")
+        .order_by("pk")
+    )
+    if not teams:
+        raise ValidationError({"to_user": _("Forward to a member of a team that receives this pathway.")})
+    for team in teams:
+        if team.pk == referral.receiving_team_id:
+            return team
+    for team in teams:
+        if consent_is_valid(
+            patient=referral.patient, purpose=referral.pathway.consent_purpose, recipient=team, at=at
+        ):
+            return team
+    return teams[0]  # _begin refuses it with the consent message
+
+
 @transaction.atomic
 def referral_forward(
     *, referral: Referral, by, to_user, note: str = "", audit: AuditContext | None = None, at=None
@@ -489,14 +551,7 @@ def referral_forward(
     """Hand the referral to another named person: in this team, or in another team of the same kind for
     which the patient's consent holds."""
     at = _now(at)
-    memberships = Membership.objects.filter(user=to_user, user__is_active=True).select_related("team")
-    membership = (
-        memberships.filter(team=referral.receiving_team_id).first()
-        or memberships.filter(team__kind=referral.receiving_team.kind).order_by("team_id").first()
-    )
-    if membership is None:
-        raise ValidationError({"to_user": _("Forward to a member of a team that receives this pathway.")})
-    team = membership.team
+    team = _forward_team(referral, to_user, at=at)
     step, referral, consent = _begin("forward", referral, by, recipient=team, at=at)
     if to_user.pk == referral.receiver_id:
         raise ValidationError({"to_user": _("The referral is already with this person.")})
@@ -512,6 +567,7 @@ def referral_forward(
         receiver=to_user,
         receiving_team=team,
         consent=consent,
+        assigned_at=at,  # the new receiver's clock starts now
         accepted_at=None,
         assigned_via=Referral.AssignedVia.FORWARDED,
         accept_by=add_working_days(day, referral.pathway.accept_within),
@@ -538,6 +594,9 @@ def referral_reassign(
     if to_user.pk == referral.receiver_id:
         raise ValidationError({"to_user": _("The referral is already with this person.")})
     previous_receiver = referral.receiver
+    restart = {}
+    if referral.status == Status.REQUESTED:  # the new receiver gets the pathway's time to accept, from now
+        restart = {"accept_by": add_working_days(timezone.localdate(at), referral.pathway.accept_within)}
     referral = _move(
         referral,
         step,
@@ -547,6 +606,8 @@ def referral_reassign(
         receiver=to_user,
         consent=consent,
         assigned_via=Referral.AssignedVia.REASSIGNED,
+        assigned_at=at,
+        **restart,
     )
     _apply_access(step, referral, at=at, previous_receiver=previous_receiver)
     _log(by, audit, referral)
@@ -613,6 +674,11 @@ def referral_feedback(
     if not text.strip():
         raise ValidationError({"text": _("Write how the patient is doing.")})
     step, referral, _consent_row = _begin("feedback", referral, by, at=at)
+    repeat = _repeated(
+        Feedback.objects.filter(referral=referral, author=by, kind=kind, text=text.strip()), at
+    )
+    if repeat is not None:  # a double click or a resent form: no second feedback, event or due date
+        return repeat
     referral = _move(
         referral,
         step,
@@ -739,7 +805,7 @@ def referral_cancel(
     at = _now(at)
     step, referral, _consent_row = _begin("cancel", referral, by, at=at)
     referral = _move(referral, step, by=by, at=at, note=note, closed_at=at)
-    _apply_access(step, referral, at=at)
+    _apply_access(step, referral, at=at, by=by)
     _log(by, audit, referral)
     return referral
 
@@ -753,7 +819,7 @@ def referral_mark_entered_in_error(
         raise ValidationError({"note": _("Say briefly what was wrong.")})
     step, referral, _consent_row = _begin("entered_in_error", referral, by, at=at)
     referral = _move(referral, step, by=by, at=at, note=note, closed_at=referral.closed_at or at)
-    _apply_access(step, referral, at=at)
+    _apply_access(step, referral, at=at, by=by)
     _log(by, audit, referral)
     return referral
 
@@ -772,7 +838,7 @@ def _close_what_the_consent_covered(sender, *, consent, by, audit, at, **kwargs)
         referral = _move(
             referral, step, by=by, at=at, note=_("Consent withdrawn by the patient."), closed_at=at
         )
-        _apply_access(step, referral, at=at)
+        _apply_access(step, referral, at=at, by=by)
         _log(by, audit, referral, reason="consent withdrawn")
 
 
@@ -785,10 +851,14 @@ def message_post(*, referral: Referral, by, text: str, audit: AuditContext | Non
     if not text.strip():
         raise ValidationError({"text": _("Write a message first.")})
     _step, referral, _consent_row = _begin("message", referral, by, at=at)
+    repeat = _repeated(Message.objects.filter(referral=referral, author=by, text=text.strip()), at)
+    if repeat is not None:  # a double click or a resent form: the message is there once
+        return repeat
     message = Message.objects.create(referral=referral, author=by, text=text.strip())
     if backdated:  # created_at is set on insert; a message told at an earlier moment (the demo) keeps it
         Message.objects.filter(pk=message.pk).update(created_at=at)
         message.created_at = at
+    notify.message_posted(message, referral, at=at)
     _log(by, audit, referral, reason="message")
     return message
 
@@ -819,8 +889,6 @@ def _consent_covering(consents: list[Consent], team: Team | None) -> Consent | N
 def consultation_candidates(referral: Referral):
     """Who can be invited: the people of the consultation teams (part of this patient's care), active
     accounts only."""
-    from django.contrib.auth import get_user_model
-
     teams = consultation_teams(referral)
     return (
         get_user_model()
@@ -882,6 +950,9 @@ def joint_consultation_schedule(
     existing = JointConsultation.objects.select_for_update().filter(referral=referral).first()
     if existing is not None and existing.state == JointConsultation.State.HELD:
         raise TransitionRefused(_("This joint consultation was held already; it cannot be planned again."))
+    planned_before = existing is not None and existing.state == JointConsultation.State.PLANNED
+    invited_before = set(existing.participants.values_list("pk", flat=True)) if planned_before else set()
+    moved = planned_before and (existing.scheduled_at != scheduled_at or existing.location != location)
     consultation, _created = JointConsultation.objects.update_or_create(
         referral=referral,
         defaults={
@@ -911,6 +982,16 @@ def joint_consultation_schedule(
             at=at,
             consent=_consent_covering(consents, team) or referral.consent,
         )
+    chosen = {p.pk for p in participants}
+    stayed = [p for p in participants if p.pk in invited_before]
+    notify.consultation_changed(
+        consultation, "planned", [p for p in participants if p.pk not in invited_before], by=by, at=at
+    )
+    if moved:
+        notify.consultation_changed(consultation, "moved", stayed, by=by, at=at)
+    if invited_before - chosen:
+        removed = list(get_user_model().objects.filter(pk__in=invited_before - chosen))
+        notify.consultation_changed(consultation, "cancelled", removed, by=by, at=at)
     _log(by, audit, referral, reason="joint consultation planned")
     return consultation
 
@@ -939,11 +1020,16 @@ def joint_consultation_record(
     consultation.notes = notes
     consultation.state = JointConsultation.State.HELD
     consultation.save(update_fields=["notes", "state"])
+    owners = []
     for description, owner, due_on in actions:
         if description.strip():
             AgreedAction.objects.create(
                 consultation=consultation, description=description.strip(), owner=owner, due_on=due_on
             )
+            owners.append(owner)
+    notify.consultation_changed(
+        consultation, "action", list({o.pk: o for o in owners}.values()), by=by, at=at
+    )
     _log(by, audit, referral, reason="joint consultation recorded")
     return consultation
 

@@ -6,6 +6,8 @@ the sweep looked, so the sweep saw it. The next sweep on the same day needs to l
 stamped with that id or a newer one (referrals.reminders). Updates of other columns do not fire it.
 """
 
+# As migration 0006 created the trigger; migration 0012 added assigned_at (when a referral came to its
+# receiver) to the columns that fire it.
 WATCHED = (
     "status",
     "sent_at",

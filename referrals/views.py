@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from collab_hub.audit.models import AccessEvent
+from collab_hub.audit.models import AccessEvent, Outcome
 from collab_hub.audit.services import AuditContext, access_log_write
 from patients.models import Concern
 from patients.selectors import EMERGENCY, concerns_for, consent_is_valid, get_patient_for_user, role_of
@@ -299,9 +299,13 @@ def referral_action(request, pk: int, action: str):
     if action not in ACTION_FORMS:
         raise Http404
     audit = AuditContext.from_request(request)
-    referral = selectors.get_referral_for_user(
-        user=request.user, pk=pk, audit=audit, event=AccessEvent.CHANGE
-    )
+    try:
+        referral = selectors.get_referral_for_user(
+            user=request.user, pk=pk, audit=audit, event=AccessEvent.CHANGE, needs=action
+        )
+    except selectors.StepUnavailable as refusal:  # someone else was first, or a second click
+        messages.error(request, refusal.message)
+        return _after_action(request, pk)
     form = _action_form(action, referral, request.POST)
     if form is not None and not form.is_valid():
         for field, errors in form.errors.items():
@@ -316,10 +320,30 @@ def referral_action(request, pk: int, action: str):
         except PermissionDenied:
             raise
         except ValidationError as error:
+            if isinstance(error, services.TransitionRefused | services.ConsentMissing):
+                # The step was refused after the access check (consent gone, status changed under the
+                # lock): the log says so next to the access it recorded.
+                access_log_write(
+                    user=request.user,
+                    audit=audit,
+                    event=AccessEvent.CHANGE,
+                    outcome=Outcome.DENIED,
+                    role=role_of(request.user),
+                    patient_id=referral.patient_id,
+                    object_type="referral",
+                    object_id=referral.pk,
+                    purpose=referral.pathway.consent_purpose,
+                    consent_id=referral.consent_id,
+                    reason=f"refused: {action}",
+                )
             for message in error.messages:
                 messages.error(request, message)
         else:
             messages.success(request, str(SUCCESS[action]))
+    return _after_action(request, pk)
+
+
+def _after_action(request, pk: int):
     if request.htmx and request.POST.get("row"):
         referral = (
             selectors.received_for(user=request.user).filter(pk=pk).first()

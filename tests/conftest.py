@@ -132,6 +132,16 @@ def login(page, username: str, password: str | None = None) -> None:
 
 
 @pytest.fixture(autouse=True)
+def _no_dispatch_request_left() -> None:
+    """A dispatch asked for by an earlier test (and never run: no worker) would hold back this test's."""
+    from django.core.cache import cache
+
+    from collab_hub.notifications.services import DISPATCH_REQUESTED
+
+    cache.delete(DISPATCH_REQUESTED)
+
+
+@pytest.fixture(autouse=True)
 def _second_factor_with_force_login(monkeypatch) -> None:
     """`client.force_login` stands for a completed log-in, second factor included (the two-factor
     tests log in through the real pages instead)."""

@@ -24,12 +24,30 @@ class User(AbstractUser):
         DIGEST = "digest", _("One daily digest e-mail")
         NONE = "none", _("In the app only")
 
+    # How each category of notification reaches this person by e-mail (collab_hub.notifications.models
+    # .Category names the field of each). Work someone must act on comes straight away by default,
+    # news about what they sent in the daily digest.
     email_mode = models.CharField(
-        _("reminders by e-mail"), max_length=10, choices=EmailMode.choices, default=EmailMode.IMMEDIATE
+        _("reminders"), max_length=10, choices=EmailMode.choices, default=EmailMode.IMMEDIATE
+    )
+    email_new_work = models.CharField(
+        _("new work for me"), max_length=10, choices=EmailMode.choices, default=EmailMode.IMMEDIATE
+    )
+    email_news = models.CharField(
+        _("news about what I sent"), max_length=10, choices=EmailMode.choices, default=EmailMode.DIGEST
+    )
+    email_messages = models.CharField(
+        _("messages"), max_length=10, choices=EmailMode.choices, default=EmailMode.IMMEDIATE
+    )
+    email_project = models.CharField(
+        _("improvement projects"), max_length=10, choices=EmailMode.choices, default=EmailMode.DIGEST
     )
     digest_hour = models.PositiveSmallIntegerField(
         _("digest hour"), default=8, help_text=_("Hour of the day (0–23) at which the daily digest is sent.")
     )
+    # The local day of the last digest: the digest goes out at the first sweep at or after the chosen
+    # hour, once a day, also when that hour does not exist (the clocks go forward) or beat missed it.
+    digest_sent_on = models.DateField(null=True, blank=True, editable=False)
 
     # Raised to end every session of the account at once (lost phone, new authenticator, deactivation):
     # it is part of the hash each session carries, so all older sessions stop matching.

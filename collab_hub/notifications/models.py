@@ -20,6 +20,21 @@ class EmailState(models.TextChoices):
     SKIPPED = "skipped", _("In-app only")
 
 
+class Category(models.TextChoices):
+    """What a notification is about; each person chooses per category how it reaches them by e-mail."""
+
+    REMINDERS = "reminders", _("Reminders")
+    NEW_WORK = "new_work", _("New work for me")
+    NEWS = "news", _("News about what I sent")
+    MESSAGES = "messages", _("Messages")
+    PROJECT = "project", _("Improvement projects")
+
+    @property
+    def preference_field(self) -> str:
+        """The User field holding the person's e-mail choice for this category."""
+        return "email_mode" if self == Category.REMINDERS else f"email_{self.value}"
+
+
 class Notification(models.Model):
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -28,6 +43,9 @@ class Notification(models.Model):
         related_name="notifications",
     )
     kind = models.CharField(_("kind"), max_length=40)
+    category = models.CharField(
+        _("category"), max_length=10, choices=Category.choices, default=Category.REMINDERS
+    )
     # Subject and body carry no patient-identifying data: a reference and a link only.
     subject = models.CharField(_("subject"), max_length=200)
     body = models.TextField(_("text"), max_length=2000)

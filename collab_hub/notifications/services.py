@@ -1,18 +1,27 @@
-"""Creating notifications exactly once, and delivering their e-mails at most once per success."""
+"""Creating notifications exactly once, and delivering their e-mails at most once per success.
 
+Delivery: a dispatcher claims due rows in batches (FOR UPDATE SKIP LOCKED, so dispatchers run side by
+side), marks them "sending" under a lease, sends the batch over one connection, and records each row's
+outcome. A row whose dispatcher died stays "sending" until its lease ends and is then claimed again; a
+refused row waits out its back-off. New immediate notifications ask for a dispatch when their
+transaction commits, so an e-mail leaves within seconds rather than at the next sweep.
+"""
+
+import contextlib
 import logging
 from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core.cache import cache
 from django.core.mail import EmailMessage, get_connection
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from .models import EmailState, Notification
+from .models import Category, EmailState, Notification
 
 logger = logging.getLogger(__name__)
 User = get_user_model()
@@ -20,6 +29,8 @@ User = get_user_model()
 # A delivery still "sending" after this long was interrupted (worker killed): it is tried again.
 STALE_SENDING = timedelta(minutes=2)
 MAX_ATTEMPTS = 8
+BATCH_SIZE = 500
+DISPATCH_REQUESTED = "notifications:dispatch-requested"
 
 
 # A new notification's e-mail state follows the recipient's choice (unknown choices: send now).
@@ -39,30 +50,70 @@ class NotificationSpec:
     link: str
     reference: str
     dedupe_key: str
+    category: str = Category.REMINDERS
+    urgent: bool = False  # e-mailed straight away whatever the person chose for the category
 
 
-def notifications_create(specs: list[NotificationSpec]) -> int:
-    """Insert the notifications whose key is new; existing keys are left alone. Returns how many were new."""
+def notifications_create(specs: list[NotificationSpec], *, historical: bool = False) -> int:
+    """Insert the notifications whose key is new; existing keys are left alone. Returns how many were new.
+    Immediate e-mails are dispatched once the surrounding transaction commits. `historical`: about
+    something long past (demo data told at an earlier moment): in the list as read, never e-mailed."""
     if not specs:
         return 0
-    modes = dict(User.objects.filter(pk__in={s.recipient_id for s in specs}).values_list("pk", "email_mode"))
+    fields = sorted({Category(s.category).preference_field for s in specs})
+    modes = {
+        row["pk"]: row
+        for row in User.objects.filter(pk__in={s.recipient_id for s in specs}).values("pk", *fields)
+    }
+
+    def state(spec: NotificationSpec) -> str:
+        if historical:
+            return EmailState.SKIPPED
+        if spec.urgent:
+            return EmailState.PENDING
+        mode = modes.get(spec.recipient_id, {}).get(Category(spec.category).preference_field)
+        return EMAIL_STATE_FOR_MODE.get(mode, EmailState.PENDING)
+
     rows = [
         Notification(
             recipient_id=s.recipient_id,
             kind=s.kind,
+            category=s.category,
             subject=s.subject[:200],
             body=s.body,
             link=s.link,
             reference=s.reference,
             dedupe_key=s.dedupe_key[:200],
-            email_state=EMAIL_STATE_FOR_MODE.get(modes.get(s.recipient_id), EmailState.PENDING),
+            email_state=state(s),
+            read_at=timezone.now() if historical else None,
         )
         for s in specs
     ]
     keys = [r.dedupe_key for r in rows]
     before = Notification.objects.filter(dedupe_key__in=keys).count()
     Notification.objects.bulk_create(rows, ignore_conflicts=True, batch_size=1000)
-    return Notification.objects.filter(dedupe_key__in=keys).count() - before
+    created = Notification.objects.filter(dedupe_key__in=keys).count() - before
+    if created and any(r.email_state == EmailState.PENDING for r in rows):
+        transaction.on_commit(request_dispatch)
+    return created
+
+
+def request_dispatch() -> None:
+    """Ask a worker to deliver what is due, unless a request is already waiting. Never fails the caller:
+    without a broker the sweep delivers the rows a few minutes later."""
+    from .tasks import dispatch
+
+    try:
+        if not cache.add(DISPATCH_REQUESTED, 1, timeout=60):
+            return  # a dispatch is asked for and has not started: it will find these rows too
+    except Exception as exc:  # the cache is down: ask anyway (the broker is likely down too)
+        logger.warning("dispatch request without the cache (%s)", type(exc).__name__)
+    try:
+        dispatch.delay()
+    except Exception as exc:  # the broker is down: the rows wait for the sweep
+        logger.warning("could not ask for an e-mail dispatch (%s); the sweep will send", type(exc).__name__)
+        with contextlib.suppress(Exception):
+            cache.delete(DISPATCH_REQUESTED)
 
 
 def notification_mark_read(*, user, pk: int | None = None) -> int:
@@ -72,27 +123,34 @@ def notification_mark_read(*, user, pk: int | None = None) -> int:
     return qs.update(read_at=timezone.now())
 
 
-def claim_email_batch(*, limit: int = 200) -> list[int]:
-    """Claim deliverable e-mails for this dispatcher: due pending/failed rows, and interrupted 'sending' ones.
-
-    SKIP LOCKED lets two dispatchers run at once without taking the same rows.
-    """
+def claim_email_batch(*, limit: int = BATCH_SIZE) -> list[int]:
+    """Claim up to `limit` deliverable e-mails: due pending or failed rows, and "sending" rows whose lease
+    ran out. Each claimed row is "sending" with a new lease and one more attempt. SKIP LOCKED lets two
+    dispatchers run at once without taking the same rows."""
     now = timezone.now()
-    due = Q(email_state__in=[EmailState.PENDING, EmailState.FAILED]) & (
-        Q(email_next_attempt_at__isnull=True) | Q(email_next_attempt_at__lte=now)
-    )
-    interrupted = Q(
-        email_state__in=[EmailState.SENDING, EmailState.QUEUED], email_claimed_at__lt=now - STALE_SENDING
-    )
+    due = Q(email_next_attempt_at__isnull=True) | Q(email_next_attempt_at__lte=now)
     with transaction.atomic():
         ids = list(
             Notification.objects.select_for_update(skip_locked=True)
-            .filter(due | interrupted)
-            .filter(email_attempts__lt=MAX_ATTEMPTS)
+            .filter(
+                due,
+                email_state__in=[
+                    EmailState.PENDING,
+                    EmailState.FAILED,
+                    EmailState.SENDING,
+                    EmailState.QUEUED,
+                ],
+                email_attempts__lt=MAX_ATTEMPTS,
+            )
             .order_by("pk")
             .values_list("pk", flat=True)[:limit]
         )
-        Notification.objects.filter(pk__in=ids).update(email_state=EmailState.QUEUED, email_claimed_at=now)
+        Notification.objects.filter(pk__in=ids).update(
+            email_state=EmailState.SENDING,
+            email_claimed_at=now,
+            email_next_attempt_at=now + STALE_SENDING,  # the lease: claimed again only after it
+            email_attempts=F("email_attempts") + 1,
+        )
     return ids
 
 
@@ -108,69 +166,147 @@ def _render(notification: Notification) -> tuple[str, str]:
         return notification.subject, body
 
 
-def email_deliver(*, notification_id: int) -> str:
-    """Send one notification's e-mail if it is still to be sent. Safe to run twice: the second run finds
-    the row no longer queued and does nothing."""
-    now = timezone.now()
-    claimed = Notification.objects.filter(
-        pk=notification_id, email_state__in=[EmailState.QUEUED, EmailState.PENDING, EmailState.FAILED]
-    ).update(email_state=EmailState.SENDING, email_claimed_at=now, email_attempts=F("email_attempts") + 1)
-    if claimed != 1:
-        return "skipped"
-    notification = Notification.objects.select_related("recipient").get(pk=notification_id)
-    if not notification.recipient.email or not notification.recipient.is_active:
-        Notification.objects.filter(pk=notification_id).update(email_state=EmailState.SKIPPED)
-        return "no address"
-    subject, body = _render(notification)
-    try:
-        EmailMessage(
-            subject,
-            body,
-            settings.DEFAULT_FROM_EMAIL,
-            [notification.recipient.email],
-            headers={"Message-ID": f"<notification-{notification.pk}@collab-hub>"},
-        ).send()
-    except Exception as exc:  # SMTP refused, timeout, …: keep the in-app notification, retry later
+def deliver_claimed(ids: list[int]) -> dict[str, int]:
+    """Send the e-mails of rows this dispatcher claimed, over one connection, and record each outcome.
+    Rows no longer "sending" (someone else's after a lease ran out) are left alone."""
+    counts = {"sent": 0, "failed": 0, "no address": 0}
+    rows = list(
+        Notification.objects.filter(pk__in=ids, email_state=EmailState.SENDING)
+        .select_related("recipient")
+        .order_by("pk")
+    )
+    no_address = [n.pk for n in rows if not n.recipient.email or not n.recipient.is_active]
+    if no_address:
+        Notification.objects.filter(pk__in=no_address).update(email_state=EmailState.SKIPPED)
+    sent, failed = [], []
+    deliverable = [n for n in rows if n.pk not in set(no_address)]
+    if deliverable:
+        try:
+            connection = get_connection()
+            connection.open()
+        except Exception as exc:  # the server refuses: every row waits out its back-off
+            failed = [(n, exc) for n in deliverable]
+        else:
+            try:
+                for notification in deliverable:
+                    subject, body = _render(notification)
+                    message = EmailMessage(
+                        subject,
+                        body,
+                        settings.DEFAULT_FROM_EMAIL,
+                        [notification.recipient.email],
+                        connection=connection,
+                        headers={"Message-ID": f"<notification-{notification.pk}@collab-hub>"},
+                    )
+                    try:
+                        message.send()
+                    except Exception as exc:  # this address refused, a timeout …: retried later
+                        failed.append((notification, exc))
+                    else:
+                        sent.append(notification.pk)
+            finally:
+                with contextlib.suppress(Exception):  # each message's outcome is recorded already
+                    connection.close()
+    if sent:
+        Notification.objects.filter(pk__in=sent, email_state=EmailState.SENDING).update(
+            email_state=EmailState.SENT, email_sent_at=timezone.now(), email_error=""
+        )
+    for notification, exc in failed:
         backoff = timedelta(minutes=min(2**notification.email_attempts, 240))
-        Notification.objects.filter(pk=notification_id, email_state=EmailState.SENDING).update(
+        Notification.objects.filter(pk=notification.pk, email_state=EmailState.SENDING).update(
             email_state=EmailState.FAILED,
             email_next_attempt_at=timezone.now() + backoff,
             email_error=type(exc).__name__[:300],
         )
+    if failed:
         logger.warning(
-            "e-mail for notification %s failed (%s); retry in %s",
-            notification_id,
-            type(exc).__name__,
-            backoff,
+            "%d e-mails failed (%s); each is retried after its back-off",
+            len(failed),
+            type(failed[0][1]).__name__,
         )
-        return "failed"
-    Notification.objects.filter(pk=notification_id, email_state=EmailState.SENDING).update(
-        email_state=EmailState.SENT, email_sent_at=timezone.now(), email_error=""
+    counts.update({"sent": len(sent), "failed": len(failed), "no address": len(no_address)})
+    return counts
+
+
+def dispatch_emails(*, budget: timedelta | None = None, batch: int = BATCH_SIZE) -> int:
+    """Claim and deliver batches until nothing is due (or `budget` is spent). Returns how many rows it
+    handled. Safe to run in several processes at once."""
+    deadline = timezone.now() + budget if budget else None
+    handled = 0
+    while deadline is None or timezone.now() < deadline:
+        ids = claim_email_batch(limit=batch)
+        if not ids:
+            break
+        deliver_claimed(ids)
+        handled += len(ids)
+    return handled
+
+
+def emails_due() -> bool:
+    now = timezone.now()
+    return Notification.objects.filter(
+        Q(email_next_attempt_at__isnull=True) | Q(email_next_attempt_at__lte=now),
+        email_state__in=[EmailState.PENDING, EmailState.FAILED, EmailState.SENDING, EmailState.QUEUED],
+        email_attempts__lt=MAX_ATTEMPTS,
+    ).exists()
+
+
+def email_deliver(*, notification_id: int) -> str:
+    """Deliver one row now if it is due (claimed like any batch): "sent", "failed", "no address" or
+    "skipped" when it is not due (sent already, waiting out a back-off, or another dispatcher has it)."""
+    now = timezone.now()
+    claimed = Notification.objects.filter(
+        Q(email_next_attempt_at__isnull=True) | Q(email_next_attempt_at__lte=now),
+        pk=notification_id,
+        email_state__in=[EmailState.PENDING, EmailState.FAILED, EmailState.SENDING, EmailState.QUEUED],
+        email_attempts__lt=MAX_ATTEMPTS,
+    ).update(
+        email_state=EmailState.SENDING,
+        email_claimed_at=now,
+        email_next_attempt_at=now + STALE_SENDING,
+        email_attempts=F("email_attempts") + 1,
     )
-    return "sent"
+    if not claimed:
+        return "skipped"
+    counts = deliver_claimed([notification_id])
+    return next((outcome for outcome, count in counts.items() if count), "skipped")
 
 
 def digests_send(*, now=None) -> int:
-    """One e-mail per person who chose the daily digest and whose digest hour it is."""
+    """One e-mail per person who chose a daily digest, at the first run at or after their hour each day:
+    an hour the clocks skip (02:00 in March) or a run beat missed still sends that day's digest, and an
+    hour that happens twice (October) sends it once."""
     now = timezone.localtime(now or timezone.now())
+    today = now.date()
     sent = 0
-    recipients = User.objects.filter(
-        email_mode=User.EmailMode.DIGEST,
-        digest_hour=now.hour,
+    due = User.objects.filter(
+        Q(digest_sent_on__isnull=True) | Q(digest_sent_on__lt=today),
+        digest_hour__lte=now.hour,
         is_active=True,
-        notifications__email_state=EmailState.DIGEST,
-    ).distinct()
-    for user in recipients:
+    )
+    recipients = due.filter(
+        pk__in=Notification.objects.filter(email_state=EmailState.DIGEST).values("recipient_id")
+    ).order_by("pk")
+    for candidate in recipients:
         with transaction.atomic():
+            user = due.select_for_update(skip_locked=True).filter(pk=candidate.pk).first()
+            if user is None:  # another run has this person, or sent today already
+                continue
             items = list(
                 Notification.objects.select_for_update(skip_locked=True)
                 .filter(recipient=user, email_state=EmailState.DIGEST)
-                .order_by("created_at")
+                .order_by("created_at", "pk")
             )
-            if not items or not user.email:
+            User.objects.filter(pk=user.pk).update(digest_sent_on=today)
+            if not items:
+                continue
+            if not user.email:
+                Notification.objects.filter(pk__in=[n.pk for n in items]).update(
+                    email_state=EmailState.SKIPPED
+                )
                 continue
             with translation.override(user.language):
-                subject = _("Your daily overview: %(count)d reminders") % {"count": len(items)}
+                subject = _("Your daily overview: %(count)d notifications") % {"count": len(items)}
                 lines = [
                     f"- {n.subject} ({n.reference}): {settings.SITE_URL.rstrip('/')}{n.link}" for n in items
                 ]

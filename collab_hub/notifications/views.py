@@ -5,6 +5,7 @@ from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from .models import Notification
@@ -16,8 +17,31 @@ User = get_user_model()
 class PreferenceForm(forms.ModelForm):
     class Meta:
         model = User
-        fields = ["email_mode", "digest_hour", "language"]
-        widgets = {"email_mode": forms.RadioSelect}
+        fields = [
+            "email_new_work",
+            "email_messages",
+            "email_news",
+            "email_mode",
+            "email_project",
+            "digest_hour",
+            "language",
+        ]
+        widgets = dict.fromkeys(
+            ("email_new_work", "email_messages", "email_news", "email_mode", "email_project"),
+            forms.RadioSelect,
+        )
+        help_texts = {
+            "email_new_work": gettext_lazy(
+                "Referrals sent, forwarded or assigned to you, and joint consultations. An urgent referral "
+                "is always e-mailed straight away, whatever you choose here."
+            ),
+            "email_messages": gettext_lazy("Messages from the others involved in a referral."),
+            "email_news": gettext_lazy(
+                "What happened to referrals you sent: accepted, declined, forwarded, feedback, closed."
+            ),
+            "email_mode": gettext_lazy("Steps that are overdue."),
+            "email_project": gettext_lazy("Questionnaires and action items of improvement projects."),
+        }
 
     def clean_digest_hour(self):
         hour = self.cleaned_data["digest_hour"]

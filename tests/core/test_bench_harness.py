@@ -31,7 +31,7 @@ def test_seed_scale_and_bench_run_at_tiny_n(tmp_path):
     # Reused, unless local midnight fell between the two runs (a data set belongs to its day).
     assert "already holds 200 scale referrals" in result.stdout or "earlier day" in result.stderr
     results = {r["id"]: r for r in json.loads(out.read_text())["results"]}
-    assert sorted(results) == sorted([f"B{i}" for i in range(1, 10)] + ["SC"])
+    assert sorted(results) == sorted([f"B{i}" for i in range(1, 11)] + ["SC"])
     assert all(r["n"] >= 200 for r in results.values())
     assert results["B3"]["pass"] is True  # query counts do not depend on the rows
     assert (
@@ -43,6 +43,7 @@ def test_seed_scale_and_bench_run_at_tiny_n(tmp_path):
     assert results["B7"]["new"] == 0
     assert results["B8"]["inbox_rps"] > 0 and results["B8"]["trivial_rps"] > 0
     assert results["B9"]["web"]["total"] == 20 and results["B9"]["worker"]["total"] == 20
+    assert results["B10"]["emails"] == 15 and results["B10"]["value"] > 0
 
 
 def test_seed_scale_refuses_other_databases():

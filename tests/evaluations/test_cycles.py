@@ -67,3 +67,21 @@ def test_overdue_action_items_remind_the_owner_then_the_project_lead(project):
     run_sweep()
     assert Notification.objects.filter(recipient=owner).count() == 2
     assert Notification.objects.filter(recipient=project.lead).count() == 1
+
+
+def test_an_action_item_given_to_someone_else_tells_them_once(project):
+    from evaluations.models import CoreTeamMember
+    from evaluations.services import action_item_create
+
+    coach = UserFactory(language="en")
+    CoreTeamMember.objects.create(project=project, user=coach, role="coach")
+    item = action_item_create(
+        project=project, by=project.lead, title="Spreekuur plannen", owner=coach, due_on=date.today()
+    )
+    [told] = Notification.objects.filter(recipient=coach)
+    assert told.subject == "Action item for you: Spreekuur plannen" and told.category == "project"
+    assert item.pk
+    action_item_create(
+        project=project, by=project.lead, title="Eigen taak", owner=project.lead, due_on=date.today()
+    )
+    assert not Notification.objects.filter(recipient=project.lead).exists()  # nobody is told of their own

@@ -30,4 +30,4 @@ def test_run_sweep_command(capsys):
     call_command("run_sweep")
     out = capsys.readouterr().out
     assert "referral_reminders: 0" in out
-    assert "emails_queued: 0" in out
+    assert "emails_handled: 0" in out

@@ -16,8 +16,14 @@ from django.conf import settings
 from django.utils import timezone
 
 from collab_hub.notifications.models import EmailState, Notification
-from collab_hub.notifications.services import NotificationSpec, email_deliver, notifications_create
-from collab_hub.notifications.tasks import dispatch_emails
+from collab_hub.notifications.services import (
+    NotificationSpec,
+    claim_email_batch,
+    dispatch_emails,
+    email_deliver,
+    notifications_create,
+)
+from collab_hub.notifications.tasks import dispatch
 from tests.factories import UserFactory
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -93,15 +99,35 @@ def test_smtp_refusing_keeps_the_notification_and_retries_until_sent_once(settin
     assert notification.email_next_attempt_at > timezone.now()
     assert notification.read_at is None  # the in-app notification is untouched
     assert dispatch_emails() == 0  # not before its back-off has passed
+    assert email_deliver(notification_id=notification.pk) == "skipped"  # nor by a stray single delivery
 
     use_smtp(settings, port)
     Notification.objects.filter(pk=notification.pk).update(email_next_attempt_at=timezone.now())
     assert dispatch_emails() == 1
-    assert email_deliver(notification_id=notification.pk) == "sent"
     assert email_deliver(notification_id=notification.pk) == "skipped"  # a redelivered task does nothing
+    assert dispatch_emails() == 0
     assert len(sink.messages) == 1
     notification.refresh_from_db()
     assert (notification.email_state, notification.email_attempts) == (EmailState.SENT, 2)
+
+
+@pytest.mark.django_db
+def test_a_batch_goes_over_one_connection_and_a_refused_address_waits_alone(settings, smtp):
+    sink, port = smtp
+    use_smtp(settings, port)
+    people = [UserFactory(email=f"p{i}@example.invalid") for i in range(5)]
+    rows = [one_notification(user, key=f"batch-{i}") for i, user in enumerate(people)]
+    Notification.objects.filter(pk=rows[2].pk).update(email_state=EmailState.FAILED)
+    claimed = claim_email_batch(limit=3)
+    assert len(claimed) == 3
+    # A claimed row is leased: a second dispatcher does not take it, only the other two.
+    assert sorted(claim_email_batch(limit=10)) == sorted({r.pk for r in rows} - set(claimed))
+    assert claim_email_batch() == []
+    # A dispatcher that died leaves its rows "sending"; they are claimed again once the lease ends.
+    Notification.objects.update(email_next_attempt_at=timezone.now() - timedelta(seconds=1))
+    assert dispatch_emails() == 5
+    assert len(sink.messages) == 5
+    assert set(Notification.objects.values_list("email_state", flat=True)) == {EmailState.SENT}
 
 
 def start_worker(port: int) -> subprocess.Popen:
@@ -145,7 +171,7 @@ def test_a_worker_killed_mid_delivery_sends_the_email_exactly_once_after_restart
     user = UserFactory(email="samira@example.invalid")
     notification = one_notification(user, key="killed")
     sink.delay = 60  # the SMTP conversation hangs: the worker is inside the delivery
-    assert dispatch_emails() == 1
+    dispatch.delay()  # as the commit of a new notification asks for
     first = start_worker(port)
     try:
         wait_for_state(notification.pk, EmailState.SENDING)
@@ -160,9 +186,9 @@ def test_a_worker_killed_mid_delivery_sends_the_email_exactly_once_after_restart
     # Later: the interrupted delivery is noticed (it has been "sending" too long) and tried again.
     sink.delay = 0
     Notification.objects.filter(pk=notification.pk).update(
-        email_claimed_at=timezone.now() - timedelta(minutes=5)
+        email_next_attempt_at=timezone.now() - timedelta(seconds=1)  # the lease has run out
     )
-    assert dispatch_emails() == 1
+    dispatch.delay()
     second = start_worker(port)
     try:
         wait_for_state(notification.pk, EmailState.SENT)
@@ -172,3 +198,30 @@ def test_a_worker_killed_mid_delivery_sends_the_email_exactly_once_after_restart
         second.terminate()
         second.wait(timeout=20)
     assert len(sink.messages) == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_real_worker_delivers_ten_thousand_emails_each_once(celery_worker, wait_for, settings):
+    """The commit of new notifications asks for a dispatch; one worker delivers them all in batches."""
+    from django.core import mail
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    mail.outbox = []
+    people = [UserFactory(email=f"person{i}@example.invalid") for i in range(10)]
+    specs = [
+        NotificationSpec(
+            recipient_id=people[i % 10].pk,
+            kind="test",
+            subject=f"Melding {i}",
+            body="Er wacht iets op u.",
+            link="/referrals/",
+            reference=f"R-{i}",
+            dedupe_key=f"bulk-{i}",
+        )
+        for i in range(10_000)
+    ]
+    assert notifications_create(specs) == 10_000  # autocommit: the dispatch is asked for at once
+    wait_for(lambda: not Notification.objects.exclude(email_state=EmailState.SENT).exists(), timeout=120)
+    assert Notification.objects.filter(email_state=EmailState.SENT, email_attempts=1).count() == 10_000
+    assert len(mail.outbox) == 10_000
+    assert len({m.extra_headers["Message-ID"] for m in mail.outbox}) == 10_000

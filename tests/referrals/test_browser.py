@@ -111,3 +111,40 @@ def test_a_receiver_who_forwards_a_referral_can_no_longer_open_it(page, loop):
         response = page.goto(url)
         assert response.status == 404, url
         assert page.get_by_test_id("error-page").count() == 1
+
+
+def test_the_receivers_bell_shows_a_new_referral_at_once(page, loop):
+    """The GP sends in the browser; the named receiver's bell shows it straight away (no sweep ran), and
+    the notification leads to the referral."""
+    from referrals.models import Referral
+    from tests.factories import PASSWORD
+
+    login(page, loop["gp"].username, PASSWORD)
+    page.goto(f"/referrals/new/{loop['patient'].pk}/")
+    if page.get_by_test_id("no-suggestion").count():
+        page.locator("#pathway-select").select_option(label="Maatschappelijk werk (meervoudige problematiek)")
+        page.get_by_role("button", name="Verwijsroute kiezen").click()
+    form = page.get_by_test_id("referral-form")
+    for area in form.locator("textarea").all():
+        area.fill("Graag contact over geldzorgen.")
+    for select in form.locator("select").all():
+        if select.get_attribute("name").startswith("letter_"):
+            options = [o for o in select.locator("option").all() if o.get_attribute("value")]
+            select.select_option(options[-1].get_attribute("value"))
+    page.get_by_role("button", name="Verwijzing versturen").click()
+    page.wait_for_url(re.compile(r"/referrals/\d+/$"))
+    referral = Referral.objects.get()
+    assert referral.receiver == loop["contact"]
+    logout(page)
+
+    login(page, loop["contact"].username, PASSWORD)
+    assert page.get_by_test_id("unread-count").inner_text() == "1"
+    page.get_by_test_id("bell").click()
+    item = page.get_by_test_id("notifications").locator(
+        "li", has_text=f"Nieuwe verwijzing {referral.reference} voor u"
+    )
+    assert item.count() == 1
+    assert loop["patient"].last_name not in page.content()  # the list names no patient
+    item.get_by_role("button", name="Bekijken").click()
+    page.wait_for_url(f"**/referrals/{referral.pk}/")
+    assert page.get_by_test_id("action-accept").count() == 1

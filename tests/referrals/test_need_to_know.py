@@ -18,7 +18,7 @@ from patients.models import CareRelationship, Consent
 from patients.selectors import visible_patients
 from patients.services import consent_record, consent_withdraw
 from referrals import services
-from referrals.models import Event, Feedback, JointConsultation, Message, Referral, Status
+from referrals.models import OPEN_STATUSES, Event, Feedback, JointConsultation, Message, Referral, Status
 from referrals.selectors import visible_referrals
 from referrals.workflow import STEPS, may, roles_of
 from teams.models import Membership, Organisation, Team
@@ -57,6 +57,8 @@ class Rollback(Exception):
 
 def _people(loop):
     other = ProfessionalFactory(team=loop["team"], first_name="Ot", last_name="Ander")
+    former = make_gp(loop["practice"])
+    Membership.objects.filter(user=former).delete()  # left the practice
     return {
         "sender": loop["gp"],
         "practice colleague": make_gp(loop["practice"]),
@@ -64,8 +66,44 @@ def _people(loop):
         "forwarded-away receiver": loop["deputy"],
         "coordinator": loop["coordinator"],
         "outsider": loop["outsider"],
+        "former practice colleague": former,
         "_other": other,
     }
+
+
+# What each person may do, written out by hand from the product brief rather than read from the table,
+# so a wrong entry in referrals/workflow.py fails here. Anyone not named may do nothing at all.
+_REQUESTER = {
+    Status.DRAFT: "cancel entered_in_error",
+    Status.REQUESTED: "cancel entered_in_error message",
+    Status.ACCEPTED: "cancel entered_in_error message",
+    Status.REJECTED: "entered_in_error",
+    Status.IN_PROGRESS: "acknowledge cancel entered_in_error message",
+    Status.ON_HOLD: "acknowledge cancel entered_in_error message",
+    Status.COMPLETED: "acknowledge entered_in_error message",
+    Status.CANCELLED: "entered_in_error",
+}
+_RECEIVER = {
+    Status.REQUESTED: "accept decline forward message",
+    Status.ACCEPTED: "decline forward first_contact message",
+    Status.IN_PROGRESS: "feedback hold complete message",
+    Status.ON_HOLD: "feedback resume complete message",
+    Status.COMPLETED: "reopen message",
+}
+_COORDINATOR = {
+    status: actions + (" reassign" if status in OPEN_STATUSES else "")
+    for status, actions in _RECEIVER.items()
+}
+SPEC = {
+    "sender": _REQUESTER,
+    "practice colleague": _REQUESTER,
+    "receiver": _RECEIVER,
+    "coordinator": _COORDINATOR,
+}
+
+
+def _spec_allows(role: str, status: str, action: str) -> bool:
+    return action in SPEC.get(role, {}).get(status, "").split()
 
 
 def _arguments(action: str, people: dict) -> dict:
@@ -151,6 +189,7 @@ def test_every_action_in_every_status_by_every_role_follows_the_workflow_table(l
                     with transaction.atomic():
                         referral = _referral_in(loop, status, people)
                         expected = may(step, roles_of(user, referral), referral)
+                        assert expected == _spec_allows(role, status, action), (role, status, action)
                         before = _snapshot(referral)
                         try:
                             CALLS[action](referral=referral, by=user, **_arguments(action, people))
@@ -164,7 +203,7 @@ def test_every_action_in_every_status_by_every_role_follows_the_workflow_table(l
                         raise Rollback
                 except Rollback:
                     pass
-    assert checked == len(Status.values) * len(CALLS) * 6
+    assert checked == len(Status.values) * len(CALLS) * 7
     assert allowed_count > 50  # the table allows plenty; the refusals above are not all there is
 
 
@@ -760,3 +799,135 @@ def test_a_reopen_on_a_renewed_consent_follows_it_and_its_withdrawal_ends_the_ac
     consent_withdraw(by=loop["gp"], consent=renewed)
     assert Referral.objects.get(pk=referral.pk).status == Status.CANCELLED
     assert not sees(loop["contact"], loop["patient"])
+
+
+# --- review fixes: refusals are logged as refusals, repeats are one submission ------------------------
+
+
+@pytest.mark.django_db
+def test_a_second_click_or_a_step_without_the_role_is_logged_as_denied(client, loop):
+    referral = send(loop)
+    url = reverse("referrals:action", args=[referral.pk, "accept"])
+    client.force_login(loop["contact"])
+    assert client.post(url).status_code == 302
+    response = client.post(url, follow=True)  # the second click: a message, not an error page
+    assert response.status_code == 200 and "niet meer mogelijk" in response.content.decode()
+    rows = AccessLogEntry.objects.filter(user=loop["contact"], object_type="referral", event="change")
+    assert [row.outcome for row in rows.order_by("id")][-1:] == ["denied"]
+    assert rows.filter(outcome="denied").count() == 1
+    assert rows.latest("id").reason == "needs: accept (status accepted)"
+    assert referral.events.filter(kind="accepted").count() == 1
+    # The GP may open the referral but may not accept it: 403, logged as denied.
+    client.force_login(loop["gp"])
+    assert client.post(url).status_code == 403
+    entry = AccessLogEntry.objects.filter(user=loop["gp"], event="change").latest("id")
+    assert entry.outcome == "denied" and entry.reason == "needs: accept"
+
+
+@pytest.mark.django_db
+def test_a_step_refused_for_missing_consent_is_logged_as_denied(client, loop):
+    referral = send(loop)
+    services.referral_accept(referral=referral, by=loop["contact"])
+    Consent.objects.filter(pk=loop["consent"].pk).update(valid_until=loop["consent"].given_on)
+    client.force_login(loop["contact"])
+    client.post(reverse("referrals:action", args=[referral.pk, "message"]), {"text": "Nog een vraag"})
+    assert not Message.objects.exists()
+    entry = AccessLogEntry.objects.filter(user=loop["contact"], event="change").latest("id")
+    assert entry.outcome == "denied" and entry.reason == "refused: message"
+
+
+@pytest.mark.django_db
+def test_the_same_message_or_feedback_sent_twice_is_kept_once(client, loop):
+    referral = send(loop)
+    client.force_login(loop["gp"])
+    for _ in range(2):
+        client.post(reverse("referrals:action", args=[referral.pk, "message"]), {"text": "Belt u even?"})
+    assert Message.objects.filter(referral=referral).count() == 1
+    services.referral_accept(referral=referral, by=loop["contact"])
+    services.referral_first_contact(
+        referral=referral,
+        by=loop["contact"],
+        contact_date=timezone.localdate(),
+        contact_method="phone",
+        text="",
+    )
+    for _ in range(2):
+        services.referral_feedback(referral=referral, by=loop["contact"], kind="progress", text="Gaat beter")
+    assert referral.feedback.filter(kind="progress").count() == 1
+    assert referral.events.filter(kind="feedback").count() == 1
+    # A different text, or the same text later on, is a new message.
+    services.message_post(referral=referral, by=loop["gp"], text="Belt u even terug?")
+    services.message_post(
+        referral=referral, by=loop["gp"], text="Belt u even?", at=timezone.now() + timedelta(minutes=5)
+    )
+    assert Message.objects.filter(referral=referral).count() == 3
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_same_message_posted_twice_at_once_is_kept_once(loop):
+    referral = send(loop)
+    start = threading.Barrier(2)
+
+    def post():
+        try:
+            start.wait(5)
+            services.message_post(
+                referral=Referral.objects.get(pk=referral.pk), by=loop["gp"], text="Dubbel?"
+            )
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=post) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(15)
+    assert Message.objects.filter(referral=referral).count() == 1
+
+
+@pytest.mark.django_db
+def test_forward_to_someone_in_two_teams_goes_to_the_team_the_consent_covers(loop):
+    first = TeamFactory(
+        organisation=OrganisationFactory(name="Wijkteam Noord"),
+        name="Wijkteam Noord",
+        kind=Team.Kind.SOCIAL_WELFARE,
+    )
+    second = TeamFactory(
+        organisation=OrganisationFactory(name="Wijkteam Zuid"),
+        name="Wijkteam Zuid",
+        kind=Team.Kind.SOCIAL_WELFARE,
+    )
+    both = ProfessionalFactory(team=first, first_name="Bo", last_name="Beide")
+    Membership.objects.create(user=both, team=second)
+    give_consent(loop["patient"], team=second, by=loop["gp"])  # not for the first (lower id) team
+    referral = send(loop)
+    assert both in services.forward_candidates(referral)
+    services.referral_forward(referral=referral, by=loop["contact"], to_user=both)
+    referral.refresh_from_db()
+    assert referral.receiving_team == second and referral.consent.recipient_team == second
+
+
+@pytest.mark.django_db
+def test_refused_emergency_lookups_leave_a_row_for_the_reviewer(client, loop, settings):
+    settings.EMERGENCY_LOOKUPS_PER_DAY = 1
+    patient = loop["patient"]
+    lookup = {
+        "last_name": patient.last_name,
+        "date_of_birth": patient.date_of_birth.isoformat(),
+        "postcode": patient.postcode,
+        "reason": "Patiënt onwel op de dienst, medicatie nodig",
+    }
+    nurse = ProfessionalFactory(profile__discipline="district_nurse")
+    client.force_login(nurse)
+    client.post(reverse("patients:emergency_access"), {**lookup, "last_name": "Niemand"})
+    response = client.post(reverse("patients:emergency_access"), lookup)
+    assert "opgebruikt" in response.content.decode()
+    rows = AccessLogEntry.objects.filter(user=nurse, event="break_glass").order_by("id")
+    assert [(row.outcome, row.needs_review) for row in rows] == [("denied", True), ("denied", True)]
+    assert rows.last().reason.startswith("refused (limit)")
+    coach = ProfessionalFactory(profile__discipline="wellbeing_coach")
+    client.force_login(coach)
+    assert client.post(reverse("patients:emergency_access"), lookup).status_code == 403
+    entry = AccessLogEntry.objects.get(user=coach, event="break_glass")
+    assert entry.outcome == "denied" and entry.reason.startswith("refused (role)")
+    assert not CareRelationship.objects.filter(kind="emergency").exists()
