@@ -210,6 +210,10 @@ def consent_withdraw(
 # --- emergency access ("break the glass") ------------------------------------------------------------
 
 
+# An attempt the role or the daily limit refused: logged for review, not counted as a lookup.
+REFUSED_LOOKUP = "patient_lookup_refused"
+
+
 class EmergencyAccessRefused(PermissionDenied):
     def __init__(self, message: str, *, code: str):
         super().__init__(message)
@@ -220,7 +224,11 @@ def emergency_lookups_left(*, user) -> int:
     """Lookups `user` may still make in the last 24 hours (EMERGENCY_LOOKUPS_PER_DAY): each one, found or
     not, is a row in the access log."""
     since = timezone.now() - EMERGENCY_LOOKUP_WINDOW
-    used = AccessLogEntry.objects.filter(user=user, event=AccessEvent.BREAK_GLASS, at__gte=since).count()
+    used = (
+        AccessLogEntry.objects.filter(user=user, event=AccessEvent.BREAK_GLASS, at__gte=since)
+        .exclude(object_type=REFUSED_LOOKUP)
+        .count()
+    )
     return max(0, settings.EMERGENCY_LOOKUPS_PER_DAY - used)
 
 
@@ -249,6 +257,8 @@ def emergency_access_request(
         raise ValidationError({"reason": _("Explain in a sentence why you need emergency access.")})
     with transaction.atomic():
         refusal = _emergency_refusal(by)
+        if refusal is not None and refusal.code == "role" and _refused_today(by):
+            raise refusal  # logged once a day: repeated attempts do not flood the reviewers' list
         if refusal is None:
             return _emergency_lookup(
                 by=by,
@@ -263,7 +273,7 @@ def emergency_access_request(
             audit,
             AccessEvent.BREAK_GLASS,
             None,
-            object_type="patient_lookup",
+            object_type=REFUSED_LOOKUP,
             object_id=None,
             purpose="emergency",
             reason=f"refused ({refusal.code}): {reason}"[:500],
@@ -271,6 +281,13 @@ def emergency_access_request(
             outcome=Outcome.DENIED,
         )
     raise refusal
+
+
+def _refused_today(user) -> bool:
+    since = timezone.now() - EMERGENCY_LOOKUP_WINDOW
+    return AccessLogEntry.objects.filter(
+        user=user, event=AccessEvent.BREAK_GLASS, object_type=REFUSED_LOOKUP, at__gte=since
+    ).exists()
 
 
 def _emergency_refusal(by) -> "EmergencyAccessRefused | None":

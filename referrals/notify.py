@@ -21,10 +21,17 @@ from teams.models import Membership
 from teams.selectors import absent_user_ids
 
 from .models import DeclineReason, Event, JointConsultation, Message, Referral, Urgency
+from .workflow import roles_of
 
 K = Event.Kind
-# Steps told days after they happened (the demo's history) go to the bell as read, without e-mail.
+# Steps recorded days after they happened (the demo's history, played through the services) are not
+# told: nobody needs to hear today about last month. The last two days are, as they would have been.
 HISTORY = timedelta(days=2)
+
+
+def _long_past(at) -> bool:
+    return at is not None and at < timezone.now() - HISTORY
+
 
 # (subject, text) per event kind, for the side that did not act. %(reference)s, %(pathway)s, %(actor)s,
 # %(to)s (the new receiver) and %(reason)s (a decline reason's label) are filled in per recipient.
@@ -73,6 +80,20 @@ TO_SENDER = {
         gettext_lazy("%(actor)s reopened your %(pathway)s referral."),
     ),
 }
+TO_SENDER_WHEN_OTHERS_ACT = {  # the sender is told when a colleague (or a consent withdrawal) did it
+    K.CANCELLED: (
+        gettext_lazy("Referral %(reference)s cancelled"),
+        gettext_lazy("Your %(pathway)s referral was cancelled by %(actor)s."),
+    ),
+    K.ENTERED_IN_ERROR: (
+        gettext_lazy("Referral %(reference)s withdrawn"),
+        gettext_lazy("%(actor)s marked your %(pathway)s referral as entered in error."),
+    ),
+}
+TO_PREVIOUS_RECEIVER = (
+    gettext_lazy("Referral %(reference)s is now with %(to)s"),
+    gettext_lazy("%(actor)s handed the %(pathway)s referral you had to %(to)s; there is nothing more to do."),
+)
 TO_RECEIVER = {
     K.ACKNOWLEDGED: (
         gettext_lazy("Referral %(reference)s: your feedback was read"),
@@ -135,16 +156,28 @@ def _spec(user, key: str, kind: str, category: str, texts, values: dict, link: s
     )
 
 
-def _create(specs: list[NotificationSpec], at) -> int:
-    historical = at is not None and at < timezone.now() - HISTORY
-    return notifications_create(specs, historical=historical)
+def _create(specs: list[NotificationSpec]) -> int:
+    return notifications_create(specs)
+
+
+def _may_know(user, referral: Referral, at=None) -> bool:
+    """Whether `user` may open the referral now: only they are told about it (someone forwarded away,
+    a participant who left their team, a receiver after the grace period is not)."""
+    from .selectors import visible_referrals
+
+    return visible_referrals(user=user, at=at).filter(pk=referral.pk).exists()
 
 
 def event_happened(event: Event, referral: Referral) -> int:
-    """The notifications of one referral event (Event.Kind), to everyone it concerns but the actor."""
+    """The notifications of one referral event (Event.Kind), to everyone it concerns but the actor, and
+    only to people who may open the referral (the new receiver and team: from this step on)."""
+    if _long_past(event.at):
+        return 0
     detail = reverse("referrals:detail", args=[referral.pk])
     inbox = reverse("referrals:inbox")
-    people = _users([referral.sender_id, referral.receiver_id, event.to_user_id, event.actor_id])
+    people = _users(
+        [referral.sender_id, referral.receiver_id, event.to_user_id, event.from_user_id, event.actor_id]
+    )
     actor, to = people.get(event.actor_id), people.get(event.to_user_id)
     values = {
         "reference": referral.reference,
@@ -155,8 +188,12 @@ def event_happened(event: Event, referral: Referral) -> int:
     }
     specs = []
 
-    def tell(user, texts, category, link, urgent=False, role="user"):
+    def tell(user, texts, category, link, urgent=False, role="user", gains_access=False):
         if user is None or user.pk == event.actor_id:
+            return
+        # The access a step grants is given after its event: the new receiver and the coordinators hold
+        # their role already. Everyone else must be able to open the referral now.
+        if not (roles_of(user, referral) if gains_access else _may_know(user, referral, event.at)):
             return
         key = f"referral-event:{event.pk}:{role}:{user.pk}"
         specs.append(
@@ -165,7 +202,7 @@ def event_happened(event: Event, referral: Referral) -> int:
 
     urgent = referral.urgency == Urgency.URGENT
     if event.kind in NEW_WORK and to is not None:
-        tell(to, NEW_WORK[event.kind], Category.NEW_WORK, detail, urgent)
+        tell(to, NEW_WORK[event.kind], Category.NEW_WORK, detail, urgent, gains_access=True)
         if to.pk in absent_user_ids([to.pk], on=timezone.localdate(event.at)):
             coordinators = _users(
                 Membership.objects.filter(
@@ -174,14 +211,27 @@ def event_happened(event: Event, referral: Referral) -> int:
             )
             for coordinator in coordinators.values():
                 if coordinator.pk != to.pk:
-                    tell(coordinator, FOR_ABSENT, Category.NEW_WORK, detail, urgent, role="coordinator")
+                    tell(
+                        coordinator,
+                        FOR_ABSENT,
+                        Category.NEW_WORK,
+                        detail,
+                        urgent,
+                        role="coordinator",
+                        gains_access=True,
+                    )
+    if event.kind in (K.FORWARDED, K.REASSIGNED) and event.from_user_id:
+        # Their access ends with this step: told once, with a link to their inbox.
+        tell(people.get(event.from_user_id), TO_PREVIOUS_RECEIVER, Category.NEWS, inbox, role="previous")
     if event.kind in TO_SENDER:
         tell(people.get(referral.sender_id), TO_SENDER[event.kind], Category.NEWS, detail)
+    if event.kind in TO_SENDER_WHEN_OTHERS_ACT:
+        tell(people.get(referral.sender_id), TO_SENDER_WHEN_OTHERS_ACT[event.kind], Category.NEWS, detail)
     if event.kind in TO_RECEIVER and referral.receiver_id:
         # After a cancellation the receiver's access has ended: the link goes to their inbox.
         link = detail if event.kind == K.ACKNOWLEDGED else inbox
         tell(people.get(referral.receiver_id), TO_RECEIVER[event.kind], Category.NEWS, link)
-    return _create(specs, event.at)
+    return _create(specs)
 
 
 MESSAGE = (
@@ -193,11 +243,16 @@ MESSAGE = (
 def message_posted(message: Message, referral: Referral, *, at=None) -> int:
     """A message, to the others involved now: the sender, the receiver and the consultation's
     participants (not the author)."""
+    if _long_past(at):
+        return 0
     ids = {referral.sender_id, referral.receiver_id}
     consultation = JointConsultation.objects.filter(referral=referral).first()
     if consultation is not None and consultation.state == JointConsultation.State.PLANNED:
         ids |= set(consultation.participants.values_list("pk", flat=True))
     people = _users(ids | {message.author_id})
+    people = {
+        pk: user for pk, user in people.items() if pk == message.author_id or _may_know(user, referral, at)
+    }
     values = {
         "reference": referral.reference,
         "pathway": referral.pathway.name,
@@ -218,7 +273,7 @@ def message_posted(message: Message, referral: Referral, *, at=None) -> int:
         for pk, user in people.items()
         if pk != message.author_id
     ]
-    return _create(specs, at)
+    return _create(specs)
 
 
 CONSULTATION = {
@@ -241,17 +296,26 @@ CONSULTATION = {
 }
 
 
-def consultation_changed(consultation: JointConsultation, change: str, people, *, by, at=None) -> int:
-    """A joint consultation planned, moved or cancelled, or an action agreed in it: to `people`."""
+def consultation_changed(
+    consultation: JointConsultation, change: str, people, *, by, at=None, scheduled_at=None
+) -> int:
+    """A joint consultation planned, moved or cancelled, or an action agreed in it: to `people` (for a
+    cancellation: whoever was invited, with a link to their inbox, as their access has ended).
+    `scheduled_at`: the moment the text names (a cancellation names the time that no longer holds)."""
+    if _long_past(at):
+        return 0
     referral = consultation.referral
-    link = reverse("referrals:detail", args=[referral.pk])
+    cancelled = change == "cancelled"
+    link = reverse("referrals:inbox") if cancelled else reverse("referrals:detail", args=[referral.pk])
     specs = []
-    stamp = f"{consultation.scheduled_at:%Y%m%d%H%M}"
+    # One notification per change and person: the moment of the change tells two moves apart.
+    stamp = f"{(at or timezone.now()).timestamp():.6f}"
+    moment = timezone.localtime(scheduled_at or consultation.scheduled_at)
     for user in people:
-        if user.pk == by.pk or not user.is_active:
+        if user.pk == by.pk or not user.is_active or not (cancelled or _may_know(user, referral, at)):
             continue
         with translation.override(user.language):
-            when = date_format(timezone.localtime(consultation.scheduled_at), "DATETIME_FORMAT")
+            when = date_format(moment, "DATETIME_FORMAT")
         values = {"reference": referral.reference, "actor": by, "when": when}
         key = f"referral-consultation:{consultation.pk}:{change}:{stamp}:{user.pk}"
         specs.append(
@@ -266,4 +330,4 @@ def consultation_changed(consultation: JointConsultation, change: str, people, *
                 referral,
             )
         )
-    return _create(specs, at)
+    return _create(specs)

@@ -53,19 +53,19 @@ def _list_base() -> QuerySet[Referral]:
     )
 
 
-def visible_referrals(*, user) -> QuerySet[Referral]:
+def visible_referrals(*, user, at=None) -> QuerySet[Referral]:
     """Referrals `user` may open now: those of their practice's patients (the practice team), and those
     they are involved in by an open care relationship (referrals/workflow.py: as sender outside the
     practice, receiver, coordinator of the receiving team, consultation participant). Having once
     appeared in a referral's history grants nothing."""
     return Referral.objects.filter(
-        Q(patient__practice__in=practice_ids_of(user)) | Q(pk__in=_involved_referral_ids(user))
+        Q(patient__practice__in=practice_ids_of(user)) | Q(pk__in=_involved_referral_ids(user, at=at))
     )
 
 
-def _involved_referral_ids(user):
-    """The referrals `user` has an open care relationship through (a subquery)."""
-    return relationships_of(user=user).filter(referral_id__isnull=False).values("referral_id")
+def _involved_referral_ids(user, *, at=None):
+    """The referrals `user` has an open care relationship through at `at` (now), as a subquery."""
+    return relationships_of(user=user, at=at).filter(referral_id__isnull=False).values("referral_id")
 
 
 def get_referral_for_user(

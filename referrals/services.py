@@ -146,11 +146,16 @@ def _begin(action: str, referral: Referral, by, *, recipient: Team | None = None
 REPEAT_WINDOW = timedelta(minutes=2)
 
 
-def _repeated(same, at):
-    """The earlier copy of a submission, if `same` (rows with identical content) holds one from the last
-    REPEAT_WINDOW. Called under the referral's row lock, so two submissions at once see each other."""
+def _repeated(same, latest, at):
+    """The earlier copy of a submission: the newest row of `latest` (the referral's messages or feedback),
+    if it is one of `same` (identical content by the same person) from the last REPEAT_WINDOW. A reply
+    in between makes the same words a new message. Called under the referral's row lock, so two
+    submissions at once see each other."""
+    newest = latest.order_by("-created_at", "-pk").first()
     window = (at - REPEAT_WINDOW, at + REPEAT_WINDOW)  # `at` was read before the lock was granted
-    return same.filter(created_at__range=window).order_by("-created_at").first()
+    if newest is None or not same.filter(pk=newest.pk, created_at__range=window).exists():
+        return None
+    return newest
 
 
 def _consent(referral: Referral, recipient: Team, *, at=None, purpose: str | None = None) -> Consent:
@@ -298,6 +303,7 @@ def _apply_access(
         care_relationships_end(
             relationships=everyone, at=_grace_end(at), reason=CareRelationship.Ended.CLOSED
         )
+        _consultation_cancel(referral, by=by, at=at)
     elif change == AccessChange.CLOSE:
         care_relationships_end(
             relationships=everyone, at=_grace_end(at), reason=CareRelationship.Ended.CLOSED
@@ -492,7 +498,7 @@ def referral_decline(
         decline_note=note.strip(),
         closed_at=at,
     )
-    _apply_access(step, referral, at=at)
+    _apply_access(step, referral, at=at, by=by)
     _log(by, audit, referral)
     return referral
 
@@ -674,9 +680,9 @@ def referral_feedback(
     if not text.strip():
         raise ValidationError({"text": _("Write how the patient is doing.")})
     step, referral, _consent_row = _begin("feedback", referral, by, at=at)
-    repeat = _repeated(
-        Feedback.objects.filter(referral=referral, author=by, kind=kind, text=text.strip()), at
-    )
+    feedback = Feedback.objects.filter(referral=referral)
+    same = feedback.filter(author=by, kind=kind, text=text.strip(), domain_statuses=domain_statuses or {})
+    repeat = _repeated(same, feedback, at)
     if repeat is not None:  # a double click or a resent form: no second feedback, event or due date
         return repeat
     referral = _move(
@@ -851,7 +857,8 @@ def message_post(*, referral: Referral, by, text: str, audit: AuditContext | Non
     if not text.strip():
         raise ValidationError({"text": _("Write a message first.")})
     _step, referral, _consent_row = _begin("message", referral, by, at=at)
-    repeat = _repeated(Message.objects.filter(referral=referral, author=by, text=text.strip()), at)
+    messages = Message.objects.filter(referral=referral)
+    repeat = _repeated(messages.filter(author=by, text=text.strip()), messages, at)
     if repeat is not None:  # a double click or a resent form: the message is there once
         return repeat
     message = Message.objects.create(referral=referral, author=by, text=text.strip())
@@ -991,7 +998,9 @@ def joint_consultation_schedule(
         notify.consultation_changed(consultation, "moved", stayed, by=by, at=at)
     if invited_before - chosen:
         removed = list(get_user_model().objects.filter(pk__in=invited_before - chosen))
-        notify.consultation_changed(consultation, "cancelled", removed, by=by, at=at)
+        notify.consultation_changed(
+            consultation, "cancelled", removed, by=by, at=at, scheduled_at=existing.scheduled_at
+        )
     _log(by, audit, referral, reason="joint consultation planned")
     return consultation
 

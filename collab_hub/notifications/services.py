@@ -27,7 +27,7 @@ logger = logging.getLogger(__name__)
 User = get_user_model()
 
 # A delivery still "sending" after this long was interrupted (worker killed): it is tried again.
-STALE_SENDING = timedelta(minutes=2)
+STALE_SENDING = timedelta(minutes=2)  # the shortest lease (see _lease)
 MAX_ATTEMPTS = 8
 BATCH_SIZE = 500
 DISPATCH_REQUESTED = "notifications:dispatch-requested"
@@ -54,10 +54,9 @@ class NotificationSpec:
     urgent: bool = False  # e-mailed straight away whatever the person chose for the category
 
 
-def notifications_create(specs: list[NotificationSpec], *, historical: bool = False) -> int:
+def notifications_create(specs: list[NotificationSpec]) -> int:
     """Insert the notifications whose key is new; existing keys are left alone. Returns how many were new.
-    Immediate e-mails are dispatched once the surrounding transaction commits. `historical`: about
-    something long past (demo data told at an earlier moment): in the list as read, never e-mailed."""
+    Immediate e-mails are dispatched once the surrounding transaction commits."""
     if not specs:
         return 0
     fields = sorted({Category(s.category).preference_field for s in specs})
@@ -67,8 +66,6 @@ def notifications_create(specs: list[NotificationSpec], *, historical: bool = Fa
     }
 
     def state(spec: NotificationSpec) -> str:
-        if historical:
-            return EmailState.SKIPPED
         if spec.urgent:
             return EmailState.PENDING
         mode = modes.get(spec.recipient_id, {}).get(Category(spec.category).preference_field)
@@ -85,7 +82,6 @@ def notifications_create(specs: list[NotificationSpec], *, historical: bool = Fa
             reference=s.reference,
             dedupe_key=s.dedupe_key[:200],
             email_state=state(s),
-            read_at=timezone.now() if historical else None,
         )
         for s in specs
     ]
@@ -109,7 +105,7 @@ def request_dispatch() -> None:
     except Exception as exc:  # the cache is down: ask anyway (the broker is likely down too)
         logger.warning("dispatch request without the cache (%s)", type(exc).__name__)
     try:
-        dispatch.delay()
+        dispatch.apply_async(retry=False)  # a broker that is down must not hold up the request
     except Exception as exc:  # the broker is down: the rows wait for the sweep
         logger.warning("could not ask for an e-mail dispatch (%s); the sweep will send", type(exc).__name__)
         with contextlib.suppress(Exception):
@@ -123,35 +119,47 @@ def notification_mark_read(*, user, pk: int | None = None) -> int:
     return qs.update(read_at=timezone.now())
 
 
-def claim_email_batch(*, limit: int = BATCH_SIZE) -> list[int]:
-    """Claim up to `limit` deliverable e-mails: due pending or failed rows, and "sending" rows whose lease
-    ran out. Each claimed row is "sending" with a new lease and one more attempt. SKIP LOCKED lets two
-    dispatchers run at once without taking the same rows."""
+def _lease() -> timedelta:
+    """How long a claimed row stays with its dispatcher: longer than a chunk can take to send."""
+    return max(STALE_SENDING, timedelta(seconds=CHUNK * settings.EMAIL_TIMEOUT * 1.5))
+
+
+def _due() -> Q:
     now = timezone.now()
-    due = Q(email_next_attempt_at__isnull=True) | Q(email_next_attempt_at__lte=now)
+    return Q(
+        Q(email_next_attempt_at__isnull=True) | Q(email_next_attempt_at__lte=now),
+        email_state__in=[EmailState.PENDING, EmailState.FAILED, EmailState.SENDING, EmailState.QUEUED],
+        email_attempts__lt=MAX_ATTEMPTS,
+    )
+
+
+@dataclass(frozen=True)
+class Claim:
+    """Rows one dispatcher holds: "sending", stamped with `stamp`; only the holder records outcomes."""
+
+    ids: list[int]
+    stamp: object
+
+
+def claim_email_batch(*, limit: int = BATCH_SIZE) -> Claim:
+    """Claim up to `limit` deliverable e-mails: due pending or failed rows, and "sending" rows whose lease
+    ran out (their dispatcher died). Each claimed row is "sending" with this claim's stamp, a lease and
+    one more attempt. SKIP LOCKED lets two dispatchers run at once without taking the same rows."""
+    now = timezone.now()
     with transaction.atomic():
         ids = list(
             Notification.objects.select_for_update(skip_locked=True)
-            .filter(
-                due,
-                email_state__in=[
-                    EmailState.PENDING,
-                    EmailState.FAILED,
-                    EmailState.SENDING,
-                    EmailState.QUEUED,
-                ],
-                email_attempts__lt=MAX_ATTEMPTS,
-            )
+            .filter(_due())
             .order_by("pk")
             .values_list("pk", flat=True)[:limit]
         )
         Notification.objects.filter(pk__in=ids).update(
             email_state=EmailState.SENDING,
             email_claimed_at=now,
-            email_next_attempt_at=now + STALE_SENDING,  # the lease: claimed again only after it
+            email_next_attempt_at=now + _lease(),  # claimed again only after the lease
             email_attempts=F("email_attempts") + 1,
         )
-    return ids
+    return Claim(ids, now)
 
 
 def _render(notification: Notification) -> tuple[str, str]:
@@ -166,54 +174,113 @@ def _render(notification: Notification) -> tuple[str, str]:
         return notification.subject, body
 
 
-def deliver_claimed(ids: list[int]) -> dict[str, int]:
-    """Send the e-mails of rows this dispatcher claimed, over one connection, and record each outcome.
-    Rows no longer "sending" (someone else's after a lease ran out) are left alone."""
-    counts = {"sent": 0, "failed": 0, "no address": 0}
-    rows = list(
-        Notification.objects.filter(pk__in=ids, email_state=EmailState.SENDING)
-        .select_related("recipient")
-        .order_by("pk")
+# Outcomes are recorded, and the lease renewed, after every CHUNK messages: a dispatcher that dies
+# mid-batch leaves at most one chunk to be sent again, and a slow server never outlives the lease.
+CHUNK = 20
+
+
+def _mine(claim: Claim):
+    return Notification.objects.filter(email_claimed_at=claim.stamp, email_state=EmailState.SENDING)
+
+
+def _release(claim: Claim, ids) -> None:
+    """Hand rows back unsent (the dispatcher ran out of time): due again at once, the attempt not counted."""
+    _mine(claim).filter(pk__in=list(ids)).update(
+        email_state=EmailState.PENDING, email_next_attempt_at=None, email_attempts=F("email_attempts") - 1
     )
+
+
+class _Connection:
+    """One SMTP (or other backend) connection for a batch, opened again after a failure that may have
+    left it unusable (a disconnect, a server's limit per connection)."""
+
+    def __init__(self):
+        self.backend = get_connection()
+        self.backend.open()
+
+    def reset(self) -> None:
+        with contextlib.suppress(Exception):
+            self.backend.close()
+        self.backend = get_connection()
+        self.backend.open()
+
+    def close(self) -> None:
+        with contextlib.suppress(Exception):  # each message's outcome is recorded already
+            self.backend.close()
+
+
+def deliver_claimed(claim: Claim, *, deadline=None) -> dict[str, int]:
+    """Send the e-mails of the rows `claim` holds and record each outcome, chunk by chunk. Rows no longer
+    this claim's (someone else's after a lease ran out) are left alone; rows not reached before
+    `deadline` are handed back."""
+    from celery.exceptions import SoftTimeLimitExceeded
+
+    counts = {"sent": 0, "failed": 0, "no address": 0, "released": 0}
+    rows = list(_mine(claim).filter(pk__in=claim.ids).select_related("recipient").order_by("pk"))
     no_address = [n.pk for n in rows if not n.recipient.email or not n.recipient.is_active]
     if no_address:
-        Notification.objects.filter(pk__in=no_address).update(email_state=EmailState.SKIPPED)
-    sent, failed = [], []
+        _mine(claim).filter(pk__in=no_address).update(email_state=EmailState.SKIPPED)
+        counts["no address"] = len(no_address)
     deliverable = [n for n in rows if n.pk not in set(no_address)]
-    if deliverable:
-        try:
-            connection = get_connection()
-            connection.open()
-        except Exception as exc:  # the server refuses: every row waits out its back-off
-            failed = [(n, exc) for n in deliverable]
-        else:
-            try:
-                for notification in deliverable:
-                    subject, body = _render(notification)
-                    message = EmailMessage(
-                        subject,
-                        body,
-                        settings.DEFAULT_FROM_EMAIL,
-                        [notification.recipient.email],
-                        connection=connection,
-                        headers={"Message-ID": f"<notification-{notification.pk}@collab-hub>"},
-                    )
-                    try:
-                        message.send()
-                    except Exception as exc:  # this address refused, a timeout …: retried later
-                        failed.append((notification, exc))
-                    else:
-                        sent.append(notification.pk)
-            finally:
-                with contextlib.suppress(Exception):  # each message's outcome is recorded already
-                    connection.close()
+    if not deliverable:
+        return counts
+    try:
+        connection = _Connection()
+    except Exception as exc:  # the server refuses: every row waits out its back-off
+        _record(claim, [], [(n, exc) for n in deliverable])
+        counts["failed"] = len(deliverable)
+        return counts
+    try:
+        for start in range(0, len(deliverable), CHUNK):
+            chunk = deliverable[start : start + CHUNK]
+            if deadline is not None and timezone.now() >= deadline:
+                _release(claim, [n.pk for n in deliverable[start:]])
+                counts["released"] = len(deliverable) - start
+                break
+            # Renew the lease of what is still ours; send only that.
+            with transaction.atomic():
+                ours = set(_mine(claim).filter(pk__in=[n.pk for n in chunk]).values_list("pk", flat=True))
+                _mine(claim).filter(pk__in=ours).update(email_next_attempt_at=timezone.now() + _lease())
+            sent, failed = [], []
+            for notification in chunk:
+                if notification.pk not in ours:
+                    continue
+                subject, body = _render(notification)
+                message = EmailMessage(
+                    subject,
+                    body,
+                    settings.DEFAULT_FROM_EMAIL,
+                    [notification.recipient.email],
+                    connection=connection.backend,
+                    headers={"Message-ID": f"<notification-{notification.pk}@collab-hub>"},
+                )
+                try:
+                    message.send()
+                except SoftTimeLimitExceeded:
+                    _record(claim, sent, failed)
+                    raise
+                except Exception as exc:  # this address refused, a timeout …: retried after a back-off
+                    failed.append((notification, exc))
+                    with contextlib.suppress(Exception):
+                        connection.reset()
+                else:
+                    sent.append(notification.pk)
+            _record(claim, sent, failed)
+            counts["sent"] += len(sent)
+            counts["failed"] += len(failed)
+    finally:
+        connection.close()
+    return counts
+
+
+def _record(claim: Claim, sent: list[int], failed: list) -> None:
     if sent:
-        Notification.objects.filter(pk__in=sent, email_state=EmailState.SENDING).update(
+        _mine(claim).filter(pk__in=sent).update(
             email_state=EmailState.SENT, email_sent_at=timezone.now(), email_error=""
         )
     for notification, exc in failed:
         backoff = timedelta(minutes=min(2**notification.email_attempts, 240))
-        Notification.objects.filter(pk=notification.pk, email_state=EmailState.SENDING).update(
+        _mine(claim).filter(pk=notification.pk).update(
             email_state=EmailState.FAILED,
             email_next_attempt_at=timezone.now() + backoff,
             email_error=type(exc).__name__[:300],
@@ -224,51 +291,41 @@ def deliver_claimed(ids: list[int]) -> dict[str, int]:
             len(failed),
             type(failed[0][1]).__name__,
         )
-    counts.update({"sent": len(sent), "failed": len(failed), "no address": len(no_address)})
-    return counts
 
 
 def dispatch_emails(*, budget: timedelta | None = None, batch: int = BATCH_SIZE) -> int:
-    """Claim and deliver batches until nothing is due (or `budget` is spent). Returns how many rows it
-    handled. Safe to run in several processes at once."""
+    """Claim and deliver batches until nothing is due (or `budget` is spent: what is left of a batch is
+    handed back). Returns how many rows it sent or settled. Safe to run in several processes at once."""
     deadline = timezone.now() + budget if budget else None
     handled = 0
     while deadline is None or timezone.now() < deadline:
-        ids = claim_email_batch(limit=batch)
-        if not ids:
+        claim = claim_email_batch(limit=batch)
+        if not claim.ids:
             break
-        deliver_claimed(ids)
-        handled += len(ids)
+        counts = deliver_claimed(claim, deadline=deadline)
+        handled += counts["sent"] + counts["failed"] + counts["no address"]
+        if counts["released"]:
+            break
     return handled
 
 
 def emails_due() -> bool:
-    now = timezone.now()
-    return Notification.objects.filter(
-        Q(email_next_attempt_at__isnull=True) | Q(email_next_attempt_at__lte=now),
-        email_state__in=[EmailState.PENDING, EmailState.FAILED, EmailState.SENDING, EmailState.QUEUED],
-        email_attempts__lt=MAX_ATTEMPTS,
-    ).exists()
+    return Notification.objects.filter(_due()).exists()
 
 
 def email_deliver(*, notification_id: int) -> str:
     """Deliver one row now if it is due (claimed like any batch): "sent", "failed", "no address" or
     "skipped" when it is not due (sent already, waiting out a back-off, or another dispatcher has it)."""
     now = timezone.now()
-    claimed = Notification.objects.filter(
-        Q(email_next_attempt_at__isnull=True) | Q(email_next_attempt_at__lte=now),
-        pk=notification_id,
-        email_state__in=[EmailState.PENDING, EmailState.FAILED, EmailState.SENDING, EmailState.QUEUED],
-        email_attempts__lt=MAX_ATTEMPTS,
-    ).update(
+    claimed = Notification.objects.filter(_due(), pk=notification_id).update(
         email_state=EmailState.SENDING,
         email_claimed_at=now,
-        email_next_attempt_at=now + STALE_SENDING,
+        email_next_attempt_at=now + _lease(),
         email_attempts=F("email_attempts") + 1,
     )
     if not claimed:
         return "skipped"
-    counts = deliver_claimed([notification_id])
+    counts = deliver_claimed(Claim([notification_id], now))
     return next((outcome for outcome, count in counts.items() if count), "skipped")
 
 
@@ -311,10 +368,14 @@ def digests_send(*, now=None) -> int:
                     f"- {n.subject} ({n.reference}): {settings.SITE_URL.rstrip('/')}{n.link}" for n in items
                 ]
                 body = "\n".join(lines) + "\n\n" + _("This e-mail contains no patient data.")
-            with get_connection() as connection:
-                EmailMessage(
-                    subject, body, settings.DEFAULT_FROM_EMAIL, [user.email], connection=connection
-                ).send()
+            try:
+                with get_connection() as connection:
+                    EmailMessage(
+                        subject, body, settings.DEFAULT_FROM_EMAIL, [user.email], connection=connection
+                    ).send()
+            except Exception as exc:  # this address refused: tomorrow again; the others still get theirs
+                logger.warning("digest for user %s failed (%s)", user.pk, type(exc).__name__)
+                continue
             Notification.objects.filter(pk__in=[n.pk for n in items]).update(
                 email_state=EmailState.SENT, email_sent_at=timezone.now()
             )

@@ -34,7 +34,8 @@ def sweep() -> None:
     logger.info("reminder sweep: %s", created)
 
 
-@shared_task(bind=True, ignore_result=True, acks_late=True)
+# A chunk in flight when the budget ends may still take CHUNK × EMAIL_TIMEOUT: the limits leave room.
+@shared_task(bind=True, ignore_result=True, acks_late=True, soft_time_limit=300, time_limit=330)
 def dispatch(self) -> None:
     """Deliver due e-mails in batches until none are left (see services.dispatch_emails). A dispatch that
     used up its time hands over to a successor on the same queue rather than run into the time limit."""
@@ -42,7 +43,7 @@ def dispatch(self) -> None:
     handled = services.dispatch_emails(budget=DISPATCH_BUDGET)
     if handled and services.emails_due():
         queue = (self.request.delivery_info or {}).get("routing_key")
-        self.apply_async(queue=queue) if queue else dispatch.delay()
+        self.apply_async(queue=queue, retry=False) if queue else services.request_dispatch()
 
 
 @shared_task(ignore_result=True, acks_late=True)

@@ -19,6 +19,7 @@ from collab_hub.notifications.models import EmailState, Notification
 from collab_hub.notifications.services import (
     NotificationSpec,
     claim_email_batch,
+    deliver_claimed,
     dispatch_emails,
     email_deliver,
     notifications_create,
@@ -41,10 +42,13 @@ class Sink:
     def __init__(self):
         self.messages: list[bytes] = []
         self.delay = 0.0
+        self.refuse: set[str] = set()
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if self.delay:
             await asyncio.sleep(self.delay)
+        if address in self.refuse:
+            return "550 No such mailbox"
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
@@ -118,11 +122,11 @@ def test_a_batch_goes_over_one_connection_and_a_refused_address_waits_alone(sett
     people = [UserFactory(email=f"p{i}@example.invalid") for i in range(5)]
     rows = [one_notification(user, key=f"batch-{i}") for i, user in enumerate(people)]
     Notification.objects.filter(pk=rows[2].pk).update(email_state=EmailState.FAILED)
-    claimed = claim_email_batch(limit=3)
+    claimed = claim_email_batch(limit=3).ids
     assert len(claimed) == 3
     # A claimed row is leased: a second dispatcher does not take it, only the other two.
-    assert sorted(claim_email_batch(limit=10)) == sorted({r.pk for r in rows} - set(claimed))
-    assert claim_email_batch() == []
+    assert sorted(claim_email_batch(limit=10).ids) == sorted({r.pk for r in rows} - set(claimed))
+    assert claim_email_batch().ids == []
     # A dispatcher that died leaves its rows "sending"; they are claimed again once the lease ends.
     Notification.objects.update(email_next_attempt_at=timezone.now() - timedelta(seconds=1))
     assert dispatch_emails() == 5
@@ -225,3 +229,81 @@ def test_a_real_worker_delivers_ten_thousand_emails_each_once(celery_worker, wai
     assert Notification.objects.filter(email_state=EmailState.SENT, email_attempts=1).count() == 10_000
     assert len(mail.outbox) == 10_000
     assert len({m.extra_headers["Message-ID"] for m in mail.outbox}) == 10_000
+
+
+@pytest.mark.django_db
+def test_a_dispatcher_whose_lease_ran_out_sends_nothing_of_what_another_took_over(settings, smtp):
+    sink, port = smtp
+    use_smtp(settings, port)
+    rows = [one_notification(UserFactory(email=f"l{i}@example.invalid"), key=f"lease-{i}") for i in range(3)]
+    slow = claim_email_batch()
+    # The first dispatcher stalls past its lease; a second one claims the rows and delivers them.
+    Notification.objects.update(email_next_attempt_at=timezone.now() - timedelta(seconds=1))
+    fresh = claim_email_batch()
+    assert sorted(fresh.ids) == sorted(slow.ids) == sorted(r.pk for r in rows)
+    assert deliver_claimed(fresh)["sent"] == 3
+    assert deliver_claimed(slow)["sent"] == 0  # woke up late: none of it is its own any more
+    assert len(sink.messages) == 3
+    assert set(Notification.objects.values_list("email_state", flat=True)) == {EmailState.SENT}
+
+
+@pytest.mark.django_db
+def test_rows_not_reached_before_the_deadline_are_handed_back_unspent(settings, smtp):
+    sink, port = smtp
+    use_smtp(settings, port)
+    for i in range(3):
+        one_notification(UserFactory(email=f"d{i}@example.invalid"), key=f"deadline-{i}")
+    claim = claim_email_batch()
+    counts = deliver_claimed(claim, deadline=timezone.now() - timedelta(seconds=1))
+    assert counts["released"] == 3 and sink.messages == []
+    assert set(Notification.objects.values_list("email_state", "email_attempts")) == {(EmailState.PENDING, 0)}
+    assert dispatch_emails() == 3 and len(sink.messages) == 3
+
+
+@pytest.mark.django_db
+def test_one_refused_address_waits_alone_and_the_rest_of_the_batch_goes(settings, smtp):
+    sink, port = smtp
+    use_smtp(settings, port)
+    sink.refuse = {"weg@example.invalid"}
+    gone = one_notification(UserFactory(email="weg@example.invalid"), key="refused")
+    others = [one_notification(UserFactory(email=f"ok{i}@example.invalid"), key=f"ok-{i}") for i in range(3)]
+    assert dispatch_emails() == 4
+    assert len(sink.messages) == 3
+    gone.refresh_from_db()
+    assert gone.email_state == EmailState.FAILED and gone.email_next_attempt_at > timezone.now()
+    assert all(Notification.objects.get(pk=n.pk).email_state == EmailState.SENT for n in others)
+
+
+@pytest.mark.django_db
+def test_a_refused_digest_address_does_not_hold_back_the_others(settings, smtp):
+    from collab_hub.notifications.services import digests_send
+
+    sink, port = smtp
+    use_smtp(settings, port)
+    sink.refuse = {"weg@example.invalid"}
+    first = UserFactory(email="weg@example.invalid", email_mode="digest", digest_hour=0)
+    second = UserFactory(email="blijft@example.invalid", email_mode="digest", digest_hour=0)
+    assert first.pk < second.pk  # the refused one comes first
+    one_notification(first, key="digest-1")
+    one_notification(second, key="digest-2")
+    assert digests_send() == 1
+    assert len(sink.messages) == 1 and b"blijft@example.invalid" in sink.messages[0]
+    assert Notification.objects.get(dedupe_key="digest-1").email_state == EmailState.DIGEST  # tomorrow again
+
+
+@pytest.mark.django_db
+def test_earlier_email_choices_carry_over_to_the_new_categories():
+    import importlib
+
+    from django.apps import apps
+
+    migration = importlib.import_module("collab_hub.accounts.migrations.0005_notification_categories")
+    quiet = UserFactory(email_mode="none")
+    digest = UserFactory(email_mode="digest")
+    loud = UserFactory(email_mode="immediate")
+    migration.keep_earlier_choices(apps, None)
+    for user, expected in ((quiet, "none"), (digest, "digest")):
+        user.refresh_from_db()
+        assert {user.email_new_work, user.email_news, user.email_messages, user.email_project} == {expected}
+    loud.refresh_from_db()
+    assert (loud.email_new_work, loud.email_news) == ("immediate", "digest")  # the defaults

@@ -925,9 +925,17 @@ def test_refused_emergency_lookups_leave_a_row_for_the_reviewer(client, loop, se
     rows = AccessLogEntry.objects.filter(user=nurse, event="break_glass").order_by("id")
     assert [(row.outcome, row.needs_review) for row in rows] == [("denied", True), ("denied", True)]
     assert rows.last().reason.startswith("refused (limit)")
+    assert rows.last().object_type == "patient_lookup_refused"
+    # A refused attempt is not a lookup: it does not push the end of the lockout further out.
+    from patients.services import emergency_lookups_left
+
+    client.post(reverse("patients:emergency_access"), lookup)
+    settings.EMERGENCY_LOOKUPS_PER_DAY = 2
+    assert emergency_lookups_left(user=nurse) == 1
     coach = ProfessionalFactory(profile__discipline="wellbeing_coach")
     client.force_login(coach)
-    assert client.post(reverse("patients:emergency_access"), lookup).status_code == 403
+    for _ in range(3):  # every attempt refused; the reviewers see it once a day
+        assert client.post(reverse("patients:emergency_access"), lookup).status_code == 403
     entry = AccessLogEntry.objects.get(user=coach, event="break_glass")
     assert entry.outcome == "denied" and entry.reason.startswith("refused (role)")
     assert not CareRelationship.objects.filter(kind="emergency").exists()

@@ -321,3 +321,103 @@ def test_the_preferences_page_sets_each_category_and_says_urgent_comes_straight_
     assert bad.status_code == 200 and "geldige keuze" in bad.content.decode()
     gp.refresh_from_db()
     assert gp.email_news == "none"
+
+
+# --- told only while involved (review findings) -----------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_nobody_is_told_about_a_referral_they_can_no_longer_open(loop, settings):
+    settings.REFERRAL_ACCESS_GRACE_DAYS = 30
+    referral = accepted_and_contacted(loop)
+    services.referral_complete(referral=referral, by=loop["contact"], outcome="goals_met", text="Klaar")
+    # Forty days later the GP writes: the receiver's access ended after the grace period.
+    later = timezone.now() + timedelta(days=40)
+    services.message_post(referral=referral, by=loop["gp"], text="Nog een vraag", at=later)
+    assert not told(loop["contact"], "message")
+    # A receiver forwarded away hears of the hand-over once, then nothing more.
+    other = send(loop)
+    services.referral_forward(referral=other, by=loop["coordinator"], to_user=loop["deputy"])
+    [handed_over] = told(loop["contact"], "forwarded")
+    assert handed_over.link == "/referrals/" and "Jeroen Willems" in handed_over.subject
+    services.message_post(referral=other, by=loop["gp"], text="Is het al opgepakt?")
+    assert len(told(loop["deputy"], "message")) == 1
+    assert not Notification.objects.filter(
+        recipient=loop["contact"], reference=other.reference, kind="referral.message"
+    )
+
+
+@pytest.mark.django_db
+def test_the_sender_hears_when_a_colleague_cancels_and_not_when_they_did_it_themselves(loop):
+    from tests.factories import make_gp
+
+    colleague = make_gp(loop["practice"])
+    referral = send(loop)
+    services.referral_cancel(referral=referral, by=colleague, note="")
+    [cancelled] = told(loop["gp"], "cancelled")
+    assert colleague.get_full_name() in cancelled.body
+    own = send(loop)
+    services.referral_cancel(referral=own, by=loop["gp"], note="")
+    assert len(told(loop["gp"], "cancelled")) == 1
+
+
+@pytest.mark.django_db
+def test_a_participant_removed_or_moved_twice_is_told_each_time(loop):
+    pathway = loop["pathways"]["gezamenlijk-consult"]
+    give_consent(loop["patient"], team=loop["team"], by=loop["gp"], purpose=pathway.consent_purpose)
+    referral = send(loop, pathway=pathway, letter=JOINT)
+    first = timezone.now() + timedelta(days=7)
+    second = first + timedelta(days=1)
+    everyone = [loop["gp"], loop["contact"], loop["deputy"]]
+    for when in (first, second, first, second):
+        services.joint_consultation_schedule(
+            referral=referral, by=loop["gp"], scheduled_at=when, location="Praktijk", participants=everyone
+        )
+    assert len(told(loop["contact"], "consultation_moved")) == 3
+    services.joint_consultation_schedule(
+        referral=referral,
+        by=loop["gp"],
+        scheduled_at=second,
+        location="Praktijk",
+        participants=[loop["gp"], loop["contact"]],
+    )
+    [off] = told(loop["deputy"], "consultation_cancelled")
+    assert off.link == "/referrals/"
+    # The deputy has lost access: messages no longer reach them.
+    services.message_post(referral=referral, by=loop["gp"], text="Tot dan")
+    assert not told(loop["deputy"], "message") and len(told(loop["contact"], "message")) == 1
+
+
+@pytest.mark.django_db
+def test_the_same_words_after_a_reply_are_a_new_message(loop):
+    referral = send(loop)
+    services.message_post(referral=referral, by=loop["gp"], text="Ja")
+    services.message_post(referral=referral, by=loop["contact"], text="Belt u de patiënt?")
+    services.message_post(referral=referral, by=loop["gp"], text="Ja")
+    assert referral.messages.count() == 3
+
+
+@pytest.mark.django_db
+def test_every_notification_text_fills_in_both_languages():
+    """A text whose placeholders do not match its translation would break the step that sends it."""
+    from django.utils import translation
+
+    from referrals import notify
+
+    values = {"reference": "R-X", "pathway": "P", "actor": "A", "to": "T", "reason": "-", "when": "W"}
+    texts = [
+        *notify.TO_SENDER.values(),
+        *notify.TO_SENDER_WHEN_OTHERS_ACT.values(),
+        *notify.TO_RECEIVER.values(),
+        *notify.NEW_WORK.values(),
+        notify.FOR_ABSENT,
+        notify.TO_PREVIOUS_RECEIVER,
+        notify.MESSAGE,
+        *notify.CONSULTATION.values(),
+    ]
+    for language in ("nl", "en"):
+        with translation.override(language):
+            for pair in texts:
+                for text in pair:
+                    filled = str(text) % values
+                    assert ("%(" not in filled and "R-X" in filled) or "R-X" not in str(text), filled

@@ -2,6 +2,16 @@
 
 from django.db import migrations, models
 
+NEW = ("email_new_work", "email_news", "email_messages", "email_project")
+
+
+def keep_earlier_choices(apps, schema_editor):
+    """Whoever chose "in the app only" or "daily digest" for all e-mail before categories existed keeps
+    that choice for the new categories (no surprise e-mails after the upgrade)."""
+    User = apps.get_model("accounts", "User")
+    for mode in ("none", "digest"):
+        User.objects.filter(email_mode=mode).update(**{field: mode for field in NEW})
+
 
 class Migration(migrations.Migration):
 
@@ -40,4 +50,5 @@ class Migration(migrations.Migration):
             name='email_mode',
             field=models.CharField(choices=[('immediate', 'E-mail me straight away'), ('digest', 'One daily digest e-mail'), ('none', 'In the app only')], default='immediate', max_length=10, verbose_name='reminders'),
         ),
+        migrations.RunPython(keep_earlier_choices, migrations.RunPython.noop),
     ]
