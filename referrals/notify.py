@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy
 
 from collab_hub.notifications.models import Category
 from collab_hub.notifications.services import NotificationSpec, notifications_create
-from teams.models import Membership
+from teams.models import Membership, Team
 from teams.selectors import absent_user_ids
 
 from .models import DeclineReason, Event, JointConsultation, Message, Referral, Urgency
@@ -160,6 +160,16 @@ def _create(specs: list[NotificationSpec]) -> int:
     return notifications_create(specs)
 
 
+def _practice_inbox(referral: Referral, *, exclude=None) -> list:
+    """The people who keep the sending practice's inbox: coordinators of its practice team(s)."""
+    ids = Membership.objects.filter(
+        team__organisation_id=referral.sender_organisation_id,
+        team__kind=Team.Kind.PRACTICE,
+        role=Membership.Role.COORDINATOR,
+    ).values_list("user_id", flat=True)
+    return [user for pk, user in _users(ids).items() if pk != exclude]
+
+
 def _may_know(user, referral: Referral, at=None) -> bool:
     """Whether `user` may open the referral now: only they are told about it (someone forwarded away,
     a participant who left their team, a receiver after the grace period is not)."""
@@ -223,10 +233,13 @@ def event_happened(event: Event, referral: Referral) -> int:
     if event.kind in (K.FORWARDED, K.REASSIGNED) and event.from_user_id:
         # Their access ends with this step: told once, with a link to their inbox.
         tell(people.get(event.from_user_id), TO_PREVIOUS_RECEIVER, Category.NEWS, inbox, role="previous")
-    if event.kind in TO_SENDER:
-        tell(people.get(referral.sender_id), TO_SENDER[event.kind], Category.NEWS, detail)
-    if event.kind in TO_SENDER_WHEN_OTHERS_ACT:
-        tell(people.get(referral.sender_id), TO_SENDER_WHEN_OTHERS_ACT[event.kind], Category.NEWS, detail)
+    to_sender = TO_SENDER.get(event.kind) or TO_SENDER_WHEN_OTHERS_ACT.get(event.kind)
+    if to_sender:
+        tell(people.get(referral.sender_id), to_sender, Category.NEWS, detail)
+        # The sending practice's inbox: whoever keeps it (the coordinators of its practice team) hears
+        # the same, so news reaches the practice when the GP is away or has left.
+        for keeper in _practice_inbox(referral, exclude=referral.sender_id):
+            tell(keeper, to_sender, Category.NEWS, detail, role="practice")
     if event.kind in TO_RECEIVER and referral.receiver_id:
         # After a cancellation the receiver's access has ended: the link goes to their inbox.
         link = detail if event.kind == K.ACKNOWLEDGED else inbox

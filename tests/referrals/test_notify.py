@@ -421,3 +421,23 @@ def test_every_notification_text_fills_in_both_languages():
                 for text in pair:
                     filled = str(text) % values
                     assert ("%(" not in filled and "R-X" in filled) or "R-X" not in str(text), filled
+
+
+@pytest.mark.django_db
+def test_the_sending_practices_inbox_hears_the_news_too(loop):
+    """Whoever keeps the practice's inbox (a coordinator of its practice team) hears what the GP hears,
+    so the news reaches the practice when the GP is away or has left; nobody outside the practice does."""
+    from teams.models import Membership, Team
+    from tests.factories import make_gp
+
+    keeper = make_gp(loop["practice"], first_name="Petra", last_name="Praktijk")
+    Membership.objects.filter(user=keeper, team__kind=Team.Kind.PRACTICE).update(
+        role=Membership.Role.COORDINATOR
+    )
+    elsewhere = make_gp(loop["outsider"].teams.first().organisation)
+    Membership.objects.filter(user=elsewhere).update(role=Membership.Role.COORDINATOR)
+    referral = send(loop)
+    assert not told(keeper)  # new work is the receiver's
+    services.referral_decline(referral=referral, by=loop["contact"], reason="no_capacity")
+    assert len(told(keeper, "declined")) == 1 and len(told(loop["gp"], "declined")) == 1
+    assert not told(elsewhere)
