@@ -13,9 +13,13 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from django.conf import settings
+from django.db import transaction
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
+from collab_hub.audit.models import AccessEvent
+from collab_hub.audit.services import access_log_write
+from patients.selectors import role_of
 from referrals.models import Event
 
 from .indicators import project_referrals, project_series
@@ -40,8 +44,10 @@ def research_id(project_id: int, kind: str, pk: int) -> str:
     return f"{kind[0].upper()}-{digest}"
 
 
-def _local(at):
-    return timezone.localtime(at).replace(tzinfo=None, microsecond=0) if at else None
+def _day(at):
+    """The local day only: a timestamp to the second, with team and pathway, would let rows of two
+    projects' exports be joined despite their separate research ids."""
+    return timezone.localdate(at) if at else None
 
 
 def _events(project) -> tuple[list[str], int, Iterator[list]]:
@@ -68,7 +74,7 @@ def _events(project) -> tuple[list[str], int, Iterator[list]]:
         "pathway",
         "receiving_team",
         "event",
-        "at",
+        "on",
         "from_status",
         "to_status",
         "decline_reason",
@@ -82,7 +88,7 @@ def _events(project) -> tuple[list[str], int, Iterator[list]]:
                 pathway,
                 team,
                 kind,
-                _local(at),
+                _day(at),
                 before,
                 after,
                 reason if kind == Event.Kind.DECLINED else "",
@@ -110,7 +116,7 @@ def _indicators(project) -> tuple[list[str], int, Iterator[list]]:
     rows = (
         [row["period"].strftime("%Y-%m")]
         + (
-            ["<5"] + [None] * (len(INDICATOR_COLUMNS) - 1)
+            ["withheld" if row.get("withheld") else "<5"] + [None] * (len(INDICATOR_COLUMNS) - 1)
             if row["small"]
             else [row[k] for k in INDICATOR_COLUMNS]
         )
@@ -200,6 +206,17 @@ def export_build(*, export_id: int) -> None:
         Export.objects.filter(pk=export.pk).update(state=Export.State.FAILED, finished_at=timezone.now())
         logger.exception("export %s failed", export.pk)
         raise
-    Export.objects.filter(pk=export.pk).update(
-        state=Export.State.DONE, rows_done=total, file_name=name, finished_at=timezone.now()
-    )
+    with transaction.atomic():
+        Export.objects.filter(pk=export.pk).update(
+            state=Export.State.DONE, rows_done=total, file_name=name, finished_at=timezone.now()
+        )
+        # NEN 7513: the export of (pseudonymised) patient data is an access like any other.
+        access_log_write(
+            user=export.requested_by,
+            event=AccessEvent.EXPORT,
+            role=role_of(export.requested_by),
+            object_type="export",
+            object_id=export.pk,
+            purpose="research",
+            reason=f"project {export.project_id}, {export.dataset}, {total} rows",
+        )

@@ -159,9 +159,17 @@ def indicators_per_period(qs: QuerySet[Referral], *, period: str = "month") -> l
 
 
 def project_series(project) -> list[dict]:
-    """The project's indicators per month over its whole span, small months suppressed."""
+    """The project's indicators per month over its whole span. The months add up to the project's total
+    on the overview: a small month is hidden together with the next smallest (disclosure.protect)."""
+    from .disclosure import protect
+
     rows = indicators_per_period(project_referrals(project, start=project.starts_on, end=project.ends_on))
-    return [suppress(row) for row in rows]
+    marks = protect([row.get("sent") for row in rows])
+    return [_hidden(row) if mark else suppress(row) for row, mark in zip(rows, marks, strict=True)]
+
+
+def _hidden(row: dict) -> dict:
+    return {**row, **dict.fromkeys((*AGGREGATES, *RATE_KEYS)), "small": True, "withheld": not is_small(row)}
 
 
 def indicators_per_team(qs: QuerySet[Referral]) -> list[dict]:

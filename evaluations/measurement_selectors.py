@@ -49,8 +49,27 @@ def round_summaries(*, project) -> list[dict]:
     for r in rounds:
         dimensions = list(r.version.dimensions.all())
         scores = [response.scores for response in r.responses.all()]
-        result.append({"round": r, "rows": summarise(scores, dimensions), "dimensions": dimensions})
+        # Results only once the round is closed and five or more answered: while it is open, the answer
+        # that moves n from 5 to 6 would be 6·mean₆ − 5·mean₅, and who just said "done" is known.
+        closed = r.state == MeasurementRound.State.CLOSED and len(scores) >= SMALL_GROUP
+        rows = summarise(scores if closed else [], dimensions)
+        result.append(
+            {
+                "round": r,
+                "rows": rows,
+                "dimensions": dimensions,
+                "results": closed,
+                "answered_shown": r.responded
+                if r.state != MeasurementRound.State.OPEN
+                else _about(r.responded),
+            }
+        )
     return result
+
+
+def _about(n: int) -> str:
+    """How many answered an open round, to the five below: '<5', '5+', '10+' …"""
+    return "<5" if n < SMALL_GROUP else f"{n - n % SMALL_GROUP}+"
 
 
 def _viewer_recipients(user) -> tuple[set[int], list]:

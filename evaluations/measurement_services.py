@@ -1,9 +1,12 @@
 """Writes for measurement: rounds of the professionals' questionnaire, anonymous responses, outcome
 measurements per patient, and the effects calculator's cases."""
 
+import json
+import random
 from datetime import date
 
 from django.core.exceptions import ValidationError
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -75,7 +78,6 @@ def round_open(
     return measurement_round
 
 
-@transaction.atomic
 def round_close(*, measurement_round: MeasurementRound, by) -> None:
     if not can_manage(user=by, project=measurement_round.project):
         raise ValidationError(_("Only the project lead can close a measurement round."))
@@ -84,29 +86,107 @@ def round_close(*, measurement_round: MeasurementRound, by) -> None:
     ).update(state=MeasurementRound.State.CLOSED)
     if updated != 1:
         raise ValidationError(_("This round is closed already."))
+    responses_store(measurement_round=measurement_round, force=True)
 
 
-@transaction.atomic
+# --- anonymous answers: no link between a response and the invitation it answered -------------------
+#
+# Marking the invitation "answered" and storing the answers in one transaction would give both rows the
+# same transaction id (xmin) and neighbouring ids: anyone with the database (or a backup) could join
+# them. So the invitation is marked in its own transaction; the answers wait in Redis (memory only) and
+# are stored by the sweep in batches of at least RESPONSE_BATCH, in random order, all in one transaction
+# (docs/privacy-aggregates.md).
+
+RESPONSE_BATCH = 5
+
+
+def _pending_key(round_id: int) -> str:
+    return f"collab_hub:pending-responses:{round_id}"
+
+
+def _redis():
+    import redis
+    from django.conf import settings
+
+    return redis.Redis.from_url(settings.REDIS_URL, socket_timeout=2, socket_connect_timeout=2)
+
+
 def response_submit(*, measurement_round: MeasurementRound, by, raw: dict) -> None:
-    """Store an anonymous response: the invitation is marked answered in the same transaction, and the
-    response itself holds no user and only the day."""
+    """Take an anonymous answer: the invitation is marked answered (own transaction), the answers wait,
+    without any reference to the person, until the next batch is stored (`responses_store`)."""
     today = timezone.localdate()
-    current = MeasurementRound.objects.select_for_update().get(pk=measurement_round.pk)
-    if current.state != MeasurementRound.State.OPEN or today > current.closes_on:
-        raise ValidationError(_("This questionnaire round has closed; answers can no longer be given."))
-    answers = clean_answers(current.version, raw)
-    marked = RoundInvitation.objects.filter(round=current, user=by, answered=False).update(answered=True)
-    if marked != 1:
-        if RoundInvitation.objects.filter(round=current, user=by).exists():
-            raise ValidationError(_("You answered this round already; thank you."))
-        raise ValidationError(_("You were not invited to this round."))
-    Response.objects.create(
-        round=current,
-        version=current.version,
-        answers=answers,
-        scores=score(current.version, answers),
-        received_on=today,
+    with transaction.atomic():
+        current = MeasurementRound.objects.select_for_update().get(pk=measurement_round.pk)
+        if current.state != MeasurementRound.State.OPEN or today > current.closes_on:
+            raise ValidationError(_("This questionnaire round has closed; answers can no longer be given."))
+        answers = clean_answers(current.version, raw)
+        marked = RoundInvitation.objects.filter(round=current, user=by, answered=False).update(answered=True)
+        if marked != 1:
+            if RoundInvitation.objects.filter(round=current, user=by).exists():
+                raise ValidationError(_("You answered this round already; thank you."))
+            raise ValidationError(_("You were not invited to this round."))
+    pending = json.dumps(
+        {"answers": answers, "scores": score(current.version, answers), "on": today.isoformat()},
+        cls=DjangoJSONEncoder,
     )
+    try:
+        _redis().rpush(_pending_key(current.pk), pending)
+    except Exception as exc:  # nothing is kept: the person may answer again later
+        RoundInvitation.objects.filter(round=current, user=by).update(answered=False)
+        raise ValidationError(
+            _(
+                "Your answers could not be stored just now; nothing was kept. "
+                "Please try again in a few minutes."
+            )
+        ) from exc
+
+
+def responses_store(*, measurement_round: MeasurementRound, force: bool = False) -> int:
+    """Store the waiting answers of a round as responses, shuffled, in one transaction, once at least
+    RESPONSE_BATCH are waiting (or whatever waits when the round has closed: `force`)."""
+    key = _pending_key(measurement_round.pk)
+    client = _redis()
+    if not force and client.llen(key) < RESPONSE_BATCH:
+        return 0
+    with client.pipeline(transaction=True) as pipe:
+        pipe.lrange(key, 0, -1)
+        pipe.delete(key)
+        items, _deleted = pipe.execute()
+    if not items:
+        return 0
+    random.SystemRandom().shuffle(items)
+    try:
+        with transaction.atomic():
+            Response.objects.bulk_create(
+                [
+                    Response(
+                        round_id=measurement_round.pk,
+                        version_id=measurement_round.version_id,
+                        answers=data["answers"],
+                        scores=data["scores"],
+                        received_on=date.fromisoformat(data["on"]),
+                    )
+                    for data in map(json.loads, items)
+                ]
+            )
+    except Exception:
+        client.rpush(key, *items)  # kept for the next run
+        raise
+    return len(items)
+
+
+def responses_store_all() -> int:
+    """The sweep's part: every round with answers waiting (closed rounds: all of them)."""
+    stored = 0
+    for measurement_round in MeasurementRound.objects.filter(
+        Q(state=MeasurementRound.State.OPEN)
+        | Q(state=MeasurementRound.State.CLOSED, invitations__answered=True)
+    ).distinct():
+        stored += responses_store(
+            measurement_round=measurement_round,
+            force=measurement_round.state == MeasurementRound.State.CLOSED,
+        )
+    return stored
 
 
 @transaction.atomic

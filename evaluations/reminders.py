@@ -1,5 +1,6 @@
 """Action items join the reminder sweep: overdue → the owner; a week later still open → the project lead."""
 
+import logging
 from dataclasses import replace
 from datetime import timedelta
 
@@ -12,6 +13,7 @@ from collab_hub.notifications.services import NotificationSpec, notifications_cr
 
 from .models import ActionItem
 
+logger = logging.getLogger(__name__)
 ESCALATE_AFTER = timedelta(days=7)
 
 
@@ -135,4 +137,15 @@ def panels(now) -> list[tuple[str, int]]:
     return [
         ("action_item_reminders", notifications_create(specs)),
         ("questionnaire_reminders", _questionnaire_reminders(now)),
+        ("questionnaire_responses_stored", _store_responses()),
     ]
+
+
+def _store_responses() -> int:
+    from .measurement_services import responses_store_all
+
+    try:
+        return responses_store_all()
+    except Exception:  # Redis away: the answers wait for the next sweep; the reminders above still count
+        logger.exception("waiting questionnaire answers could not be stored")
+        return 0

@@ -15,6 +15,7 @@ from referrals.models import DeclineReason, ReferralTally
 from teams.models import Membership
 from teams.selectors import discipline_of
 
+from .disclosure import WITHHELD, protect
 from .indicators import (
     LABELS,
     SMALL_GROUP,
@@ -208,6 +209,15 @@ def _chart(key: str, series: list[dict], cycles: list[Cycle]) -> dict:
     }
 
 
+def _breakdown(rows: list[dict]) -> list[dict]:
+    """Counts per group as shown: the number, '<5', or withheld (see disclosure.protect)."""
+    marks = protect([row["n"] for row in rows])
+    labels = {"small": "<5", "withheld": str(WITHHELD)}
+    return [
+        {**row, "shown": labels.get(mark) or str(row["n"])} for row, mark in zip(rows, marks, strict=True)
+    ]
+
+
 def dashboard(*, project: ImprovementProject, cycle_number: int | None = None) -> dict:
     """Everything on the project dashboard, in a number of queries that does not grow with the data.
     Groups of fewer than five referrals are suppressed everywhere (see `indicators.suppress`)."""
@@ -215,24 +225,27 @@ def dashboard(*, project: ImprovementProject, cycle_number: int | None = None) -
     current = next((c for c in cycles if c.number == cycle_number), None) or (cycles[-1] if cycles else None)
     previous = next((c for c in cycles if current and c.number == current.number - 1), None)
     data = referral_aggregates(project=project, cycles=cycles, current=current, previous=previous)
+    if current is not None and current.phase == Phase.PLAN:
+        # While the dates can still change, the cycle shows no figures: comparing them across a one-day
+        # change of dates would show what happened to a single referral.
+        data = {**data, "now": {}, "teams": [], "pathways": [], "reasons": []}
     rows = check_rows(cycle=current, now=data["now"], before=data["before"]) if current is not None else []
+    # Each breakdown below adds up to a total shown on this page: complementary suppression (disclosure.py).
+    team_marks = protect([row["sent"] for row in data["teams"]])
     teams = [
         {
             "name": row["receiving_team__name"],
-            "small": row["small"],
-            "cells": [(key, row[key]) for key in TEAM_INDICATORS],
+            "small": bool(mark),
+            "withheld": mark == "withheld",
+            "cells": [(key, None if mark else row[key]) for key in TEAM_INDICATORS],
         }
-        for row in map(suppress, data["teams"])
+        for row, mark in zip(data["teams"], team_marks, strict=True)
     ]
-    pathways = [{**row, "shown": shown(row["n"])} for row in data["pathways"]]
+    pathways = _breakdown(data["pathways"])
     reason_labels = dict(DeclineReason.choices)
     reasons = [
-        {
-            **row,
-            "label": reason_labels.get(row["decline_reason"], row["decline_reason"]),
-            "shown": shown(row["n"]),
-        }
-        for row in data["reasons"]
+        {**row, "label": reason_labels.get(row["decline_reason"], row["decline_reason"])}
+        for row in _breakdown(data["reasons"])
     ]
     series = data["series"]
     tally = (
@@ -252,7 +265,12 @@ def dashboard(*, project: ImprovementProject, cycle_number: int | None = None) -
         "reasons": reasons,
         "charts": [_chart(key, series, cycles) for key in CHART_INDICATORS],
         "series": [
-            {"period": row["period"], "small": row["small"], "cells": [row[key] for key in CHART_INDICATORS]}
+            {
+                "period": row["period"],
+                "small": row["small"],
+                "withheld": row.get("withheld", False),
+                "cells": [row[key] for key in CHART_INDICATORS],
+            }
             for row in series
         ],
         "tally": [

@@ -2,6 +2,7 @@
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from .indicators import LABELS
@@ -28,14 +29,44 @@ def _in_phase(cycle: Cycle, *phases: str) -> None:
         )
 
 
+# A cycle long enough that its figures describe groups, not the one referral of a given day.
+MIN_CYCLE_DAYS = 28
+
+
+def _check_dates(project, starts_on, ends_on, *, exclude=None) -> None:
+    """No cycle shorter than four weeks, and no overlap with the project's other cycles: moving an end
+    date by a day and comparing the figures would otherwise show what happened to one referral."""
+    if ends_on < starts_on:
+        raise ValidationError(_("A cycle cannot end before it starts."))
+    if (ends_on - starts_on).days + 1 < MIN_CYCLE_DAYS:
+        raise ValidationError(
+            _("A cycle lasts at least %(days)d days, so that its figures describe groups of referrals.")
+            % {"days": MIN_CYCLE_DAYS}
+        )
+    overlap = (
+        project.cycles.exclude(pk=exclude)
+        .filter(starts_on__lte=ends_on, ends_on__gte=starts_on)
+        .order_by("number")
+        .first()
+    )
+    if overlap is not None:
+        raise ValidationError(
+            _("Cycles do not overlap: cycle %(number)s runs from %(start)s to %(end)s.")
+            % {
+                "number": overlap.number,
+                "start": date_format(overlap.starts_on, "SHORT_DATE_FORMAT"),
+                "end": date_format(overlap.ends_on, "SHORT_DATE_FORMAT"),
+            }
+        )
+
+
 @transaction.atomic
 def cycle_create_first(*, project, by, starts_on, ends_on) -> Cycle:
     if not can_manage(user=by, project=project):
         raise ValidationError(_("Only the project lead can start a new cycle."))
     if project.cycles.exists():
         raise ValidationError(_("This project already has a cycle; plan the next one from its Act phase."))
-    if ends_on < starts_on:
-        raise ValidationError(_("A cycle cannot end before it starts."))
+    _check_dates(project, starts_on, ends_on)
     return Cycle.objects.create(project=project, number=1, starts_on=starts_on, ends_on=ends_on)
 
 
@@ -59,8 +90,7 @@ def cycle_plan_update(
     unknown = set(predictions) - set(LABELS)
     if unknown:
         raise ValidationError(_("Unknown indicator: %(name)s") % {"name": sorted(unknown)[0]})
-    if ends_on < starts_on:
-        raise ValidationError(_("A cycle cannot end before it starts."))
+    _check_dates(cycle.project, starts_on, ends_on, exclude=cycle.pk)
     cycle.objective = objective.strip()
     cycle.change_to_test = change_to_test.strip()
     cycle.measures = measures.strip()
@@ -162,8 +192,7 @@ def cycle_start_next(*, cycle: Cycle, by, starts_on, ends_on) -> Cycle:
         raise ValidationError(_("Finish Act (with a decision) before planning the next cycle."))
     if starts_on < cycle.starts_on:
         raise ValidationError(_("The next cycle cannot start before this one."))
-    if ends_on < starts_on:
-        raise ValidationError(_("A cycle cannot end before it starts."))
+    _check_dates(cycle.project, starts_on, ends_on)
     if Cycle.objects.filter(project=cycle.project, number=cycle.number + 1).exists():
         raise ValidationError(_("The next cycle has already been planned."))
     keep_change = cycle.decision in (Cycle.Decision.ADOPT, Cycle.Decision.ADAPT)

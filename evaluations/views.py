@@ -55,6 +55,7 @@ def project_dashboard(request, pk: int):
             "means": [row["mean"] for row in r["rows"]],
         }
         for r in context["rounds"]
+        if r["results"]
     ]
     return render(request, "evaluations/dashboard.html", context)
 
@@ -119,7 +120,13 @@ def _cycle_page(request, project, cycle, *, forms=None, status=200):
         "phase_index": position,
         "next_phase": following_phase,
         "next_phase_label": following_phase.label if following_phase else "",
-        "rows": selectors.check_rows(cycle=cycle, now=aggregates["now"], before=aggregates["before"]),
+        # No figures while the dates can still change (selectors.dashboard says why).
+        "rows": selectors.check_rows(
+            cycle=cycle,
+            now={} if cycle.phase == Phase.PLAN else aggregates["now"],
+            before=aggregates["before"],
+        ),
+        "planning": cycle.phase == Phase.PLAN,
         "do_log": cycle.do_log.select_related("author").order_by("on", "pk"),
         "actions": cycle.action_items.select_related("owner").order_by("status", "due_on"),
         "can_manage": access >= Access.MANAGE,

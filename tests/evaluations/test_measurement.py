@@ -25,7 +25,7 @@ from evaluations.measurement_models import (
     UnitPrice,
 )
 from evaluations.measurement_selectors import case_totals, outcome_change_per_cycle, visible_outcomes
-from evaluations.measurement_services import response_submit, round_open
+from evaluations.measurement_services import response_submit, responses_store, round_close, round_open
 from evaluations.models import CoreTeamMember, Cycle
 from tests.factories import PatientFactory, ProfessionalFactory, give_consent
 
@@ -125,10 +125,12 @@ def test_round_invites_everyone_answers_are_anonymous_and_bad_input_refused(
     response = client.post(url, {**{k: str(v) for k, v in answers.items()}, "c1": "9"})
     assert response.status_code == 400 and not Response.objects.exists()  # out of range: nothing saved
     client.post(url, {k: str(v) for k, v in answers.items()})
-    assert Response.objects.count() == 1
+    # Taken, but not yet stored: answers are stored in shuffled batches of five or more (no link).
+    assert RoundInvitation.objects.get(round=measurement_round, user=members[0]).answered
+    assert Response.objects.count() == 0
     with pytest.raises(ValidationError, match="al beantwoord"):
         response_submit(measurement_round=measurement_round, by=members[0], raw=answers)
-    assert Response.objects.count() == 1
+    assert responses_store(measurement_round=measurement_round) == 0  # one waiting: not yet
     # A response has no link to a person: no field on it points at a user.
     assert not [
         f for f in Response._meta.get_fields() if getattr(f, "related_model", None) is type(members[0])
@@ -137,13 +139,16 @@ def test_round_invites_everyone_answers_are_anonymous_and_bad_input_refused(
     client.force_login(project.lead)
     dashboard = reverse("evaluations:dashboard", args=[project.pk])
     table = client.get(dashboard).content.decode().split('data-testid="rounds"')[1].split("</table>")[0]
-    assert "&lt;5" in table and "3,33" not in table  # one answer: no numbers
+    assert "&lt;5 van" in table and "3,33" not in table  # one answer: no numbers, no exact count
     for member in members[1:5]:
         response_submit(measurement_round=measurement_round, by=member, raw=answers)
+    assert responses_store(measurement_round=measurement_round) == 5
     table = client.get(dashboard).content.decode().split('data-testid="rounds"')[1].split("</table>")[0]
-    assert "3,33" in table and "n 5" in table  # (4 + 4 + a reversed 4 → 2) / 3 per dimension
+    assert "3,33" not in table and "na sluiten" in table and "5+ van" in table  # open: no results yet
 
     client.post(reverse("evaluations:round_close", args=[project.pk, measurement_round.pk]))
+    table = client.get(dashboard).content.decode().split('data-testid="rounds"')[1].split("</table>")[0]
+    assert "3,33" in table and "n 5" in table  # (4 + 4 + a reversed 4 → 2) / 3 per dimension
     with pytest.raises(ValidationError, match="gesloten"):
         response_submit(measurement_round=measurement_round, by=members[5], raw=answers)
 
@@ -301,3 +306,52 @@ def test_effects_page_and_csv_sum_over_cases_and_escape_cells(client, project):
     assert "€ 50,00" in total  # (2 + 3) × € 10 without support
     body = client.get(reverse("evaluations:effects_csv", args=[project.pk])).content.decode()
     assert "'=Consult" in body and body.count("\n") == 3
+
+
+@pytest.mark.django_db(transaction=True)
+def test_responses_cannot_be_joined_to_invitations_by_transaction_or_order(measured_project, instruments):
+    """The invitation is marked in its own transaction; the responses of a batch share one other
+    transaction and are inserted in random order."""
+    from django.db import connection
+
+    project, members = measured_project
+    members = [*members, *ProfessionalFactory.create_batch(4)]
+    for user in members[6:]:
+        CoreTeamMember.objects.create(project=project, user=user, role="coach")
+    measurement_round = round_open(
+        project=project,
+        by=project.lead,
+        moment="baseline",
+        after_cycle=None,
+        closes_on=timezone.localdate() + timedelta(days=14),
+    )
+    version = instruments["collaboration"]
+    items = list(version.items.all())
+    # Each of ten answers the first two items with a pair of their own, to follow them.
+    marks = [(1 + i % 5, 1 + i // 5) for i in range(10)]
+    for member, (first, second) in zip(members, marks, strict=True):
+        response_submit(
+            measurement_round=measurement_round,
+            by=member,
+            raw={item.code: (first, second)[j] if j < 2 else 3 for j, item in enumerate(items)},
+        )
+    round_close(measurement_round=measurement_round, by=project.lead)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT xmin::text FROM evaluations_response WHERE round_id = %s", [measurement_round.pk]
+        )
+        response_xmins = {row[0] for row in cursor.fetchall()}
+        cursor.execute(
+            "SELECT xmin::text FROM evaluations_roundinvitation WHERE round_id = %s AND answered",
+            [measurement_round.pk],
+        )
+        invitation_xmins = {row[0] for row in cursor.fetchall()}
+    # Ten answers: two batches at most (five or more each, or the rest at closing), none alone.
+    assert 1 <= len(response_xmins) <= 2 and not response_xmins & invitation_xmins
+    assert len(invitation_xmins) == 10
+    stored = [
+        (r.answers[items[0].code], r.answers[items[1].code])
+        for r in Response.objects.filter(round=measurement_round).order_by("pk")
+    ]
+    assert sorted(stored) == sorted(marks)
+    assert stored != marks  # shuffled (the chance of the same order by luck: 1 in 3.6 million or less)

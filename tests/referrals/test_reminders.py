@@ -265,6 +265,39 @@ def test_a_joint_consultation_soon_reminds_each_participant_once(loop):
     told = Notification.objects.filter(kind="referral.consultation_soon")
     assert sorted(told.values_list("recipient", flat=True)) == sorted([loop["gp"].pk, loop["contact"].pk])
     assert all(n.link == f"/referrals/{referral.pk}/" and n.reference == referral.reference for n in told)
+    # Moved to the next week: the new date is a new occurrence and is reminded again.
+    JointConsultation.objects.filter(pk=consultation.pk).update(scheduled_at=at("2026-11-19", 14))
+    sweep(at("2026-11-17"))
+    assert Notification.objects.filter(kind="referral.consultation_soon").count() == 4
+
+
+@pytest.mark.django_db
+def test_the_digest_goes_out_when_the_clocks_skip_its_hour_and_once_when_they_repeat_it(loop):
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from collab_hub.notifications.services import NotificationSpec, digests_send, notifications_create
+
+    gp = loop["gp"]
+    gp.email_mode, gp.digest_hour = "digest", 2
+    gp.save()
+
+    def pending(key):
+        notifications_create([NotificationSpec(gp.pk, "test", "Herinnering", "Tekst", "/", "R-1", key)])
+
+    amsterdam = ZoneInfo("Europe/Amsterdam")
+    pending("spring")
+    # 28 March 2027: 02:00 does not exist (01:59 → 03:00). The 03:00 run sends the day's digest.
+    assert digests_send(now=datetime(2027, 3, 28, 1, 0, tzinfo=amsterdam)) == 0
+    assert digests_send(now=datetime(2027, 3, 28, 3, 0, tzinfo=amsterdam)) == 1
+    pending("autumn")
+    # 31 October 2027: 02:00–03:00 happens twice. Both runs at 02:00 send one digest together.
+    first = datetime(2027, 10, 31, 2, 0, tzinfo=amsterdam, fold=0)
+    second = datetime(2027, 10, 31, 2, 0, tzinfo=amsterdam, fold=1)
+    assert digests_send(now=first) == 1
+    pending("autumn-later")
+    assert digests_send(now=second) == 0
+    assert len(mail.outbox) == 2
 
 
 @pytest.mark.django_db
