@@ -29,10 +29,18 @@ class CoreTeamInline(admin.TabularInline):
 
 
 class CycleInline(admin.TabularInline):
+    """Cycles are planned and moved through the project pages, which keep their dates honest (no
+    overlap, four weeks, fixed after Plan: docs/privacy-aggregates.md); here they are read only."""
+
     model = Cycle
     extra = 0
     fields = ("number", "starts_on", "ends_on", "phase", "decision")
+    readonly_fields = fields
     show_change_link = True
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
 
 
 @admin.register(ImprovementProject)
@@ -54,7 +62,12 @@ class DoLogInline(admin.TabularInline):
 class CycleAdmin(admin.ModelAdmin):
     list_display = ("project", "number", "starts_on", "ends_on", "phase", "decision")
     list_filter = ("phase", "project")
+    # Dates and phase change only through the project pages (see CycleInline).
+    readonly_fields = ("project", "number", "starts_on", "ends_on", "phase")
     inlines = [DoLogInline]
+
+    def has_add_permission(self, request) -> bool:
+        return False
 
 
 @admin.register(ActionItem)

@@ -127,3 +127,10 @@ class ExportForm(forms.Form):
     format = forms.ChoiceField(
         label=_("Format"), choices=Export.Format.choices, widget=forms.RadioSelect, initial=Export.Format.CSV
     )
+
+    def __init__(self, *args, researcher: bool = True, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not researcher:  # row-by-row referral events are for researchers only
+            self.fields["dataset"].choices = [
+                (value, label) for value, label in Export.Dataset.choices if value != Export.Dataset.EVENTS
+            ]

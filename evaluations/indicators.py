@@ -164,12 +164,12 @@ def project_series(project) -> list[dict]:
     from .disclosure import protect
 
     rows = indicators_per_period(project_referrals(project, start=project.starts_on, end=project.ends_on))
-    marks = protect([row.get("sent") for row in rows])
-    return [_hidden(row) if mark else suppress(row) for row, mark in zip(rows, marks, strict=True)]
+    hidden = protect([row.get("sent") for row in rows])
+    return [_hidden(row) if hide else suppress(row) for row, hide in zip(rows, hidden, strict=True)]
 
 
 def _hidden(row: dict) -> dict:
-    return {**row, **dict.fromkeys((*AGGREGATES, *RATE_KEYS)), "small": True, "withheld": not is_small(row)}
+    return {**row, **dict.fromkeys((*AGGREGATES, *RATE_KEYS)), "small": True, "withheld": True}
 
 
 def indicators_per_team(qs: QuerySet[Referral]) -> list[dict]:

@@ -2,8 +2,9 @@
 measurements per patient, and the effects calculator's cases."""
 
 import json
+import logging
 import random
-from datetime import date
+from datetime import date, timedelta
 
 from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
@@ -26,6 +27,8 @@ from .measurement_models import (
 )
 from .models import ImprovementProject
 from .selectors import can_manage, takes_part
+
+logger = logging.getLogger(__name__)
 
 
 def project_professionals(project: ImprovementProject):
@@ -86,18 +89,19 @@ def round_close(*, measurement_round: MeasurementRound, by) -> None:
     ).update(state=MeasurementRound.State.CLOSED)
     if updated != 1:
         raise ValidationError(_("This round is closed already."))
-    responses_store(measurement_round=measurement_round, force=True)
+    try:
+        responses_store(measurement_round=measurement_round)
+    except Exception:  # Redis or the database away: the sweep stores them; results appear then
+        logger.exception("answers of round %s wait for the sweep", measurement_round.pk)
 
 
 # --- anonymous answers: no link between a response and the invitation it answered -------------------
 #
-# Marking the invitation "answered" and storing the answers in one transaction would give both rows the
-# same transaction id (xmin) and neighbouring ids: anyone with the database (or a backup) could join
-# them. So the invitation is marked in its own transaction; the answers wait in Redis (memory only) and
-# are stored by the sweep in batches of at least RESPONSE_BATCH, in random order, all in one transaction
-# (docs/privacy-aggregates.md).
-
-RESPONSE_BATCH = 5
+# Marking the invitation "answered" and inserting the response in one transaction would give both rows the
+# same transaction id (xmin) and neighbouring ids: anyone with the database (or a backup) could join them.
+# So the answers wait in Redis (no person, no day) while the round is open, and are stored when it
+# closes: all at once, shuffled, in one transaction, dated the day of closing (docs/privacy-aggregates.md).
+# Results are shown only after closing anyway.
 
 
 def _pending_key(round_id: int) -> str:
@@ -112,8 +116,9 @@ def _redis():
 
 
 def response_submit(*, measurement_round: MeasurementRound, by, raw: dict) -> None:
-    """Take an anonymous answer: the invitation is marked answered (own transaction), the answers wait,
-    without any reference to the person, until the next batch is stored (`responses_store`)."""
+    """Take an anonymous answer: the invitation is marked answered and the answers (without any reference
+    to the person) wait until the round closes (`responses_store`). Both in one step: the round's row lock
+    makes a closing wait for it, so no answer arrives after the round's answers were stored."""
     today = timezone.localdate()
     with transaction.atomic():
         current = MeasurementRound.objects.select_for_update().get(pk=measurement_round.pk)
@@ -125,29 +130,28 @@ def response_submit(*, measurement_round: MeasurementRound, by, raw: dict) -> No
             if RoundInvitation.objects.filter(round=current, user=by).exists():
                 raise ValidationError(_("You answered this round already; thank you."))
             raise ValidationError(_("You were not invited to this round."))
-    pending = json.dumps(
-        {"answers": answers, "scores": score(current.version, answers), "on": today.isoformat()},
-        cls=DjangoJSONEncoder,
-    )
-    try:
-        _redis().rpush(_pending_key(current.pk), pending)
-    except Exception as exc:  # nothing is kept: the person may answer again later
-        RoundInvitation.objects.filter(round=current, user=by).update(answered=False)
-        raise ValidationError(
-            _(
-                "Your answers could not be stored just now; nothing was kept. "
-                "Please try again in a few minutes."
-            )
-        ) from exc
+        pending = json.dumps(
+            {"answers": answers, "scores": score(current.version, answers)}, cls=DjangoJSONEncoder
+        )
+        try:
+            _redis().rpush(_pending_key(current.pk), pending)
+        except Exception as exc:  # nothing is kept (the mark rolls back): the person may answer later
+            raise ValidationError(
+                _(
+                    "Your answers could not be stored just now; nothing was kept. "
+                    "Please try again in a few minutes."
+                )
+            ) from exc
 
 
-def responses_store(*, measurement_round: MeasurementRound, force: bool = False) -> int:
-    """Store the waiting answers of a round as responses, shuffled, in one transaction, once at least
-    RESPONSE_BATCH are waiting (or whatever waits when the round has closed: `force`)."""
+def responses_store(*, measurement_round: MeasurementRound) -> int:
+    """Store the answers of a closed round: all that wait, shuffled, in one transaction, dated today."""
+    if not MeasurementRound.objects.filter(
+        pk=measurement_round.pk, state=MeasurementRound.State.CLOSED
+    ).exists():
+        return 0
     key = _pending_key(measurement_round.pk)
     client = _redis()
-    if not force and client.llen(key) < RESPONSE_BATCH:
-        return 0
     with client.pipeline(transaction=True) as pipe:
         pipe.lrange(key, 0, -1)
         pipe.delete(key)
@@ -155,6 +159,7 @@ def responses_store(*, measurement_round: MeasurementRound, force: bool = False)
     if not items:
         return 0
     random.SystemRandom().shuffle(items)
+    today = timezone.localdate()
     try:
         with transaction.atomic():
             Response.objects.bulk_create(
@@ -164,28 +169,26 @@ def responses_store(*, measurement_round: MeasurementRound, force: bool = False)
                         version_id=measurement_round.version_id,
                         answers=data["answers"],
                         scores=data["scores"],
-                        received_on=date.fromisoformat(data["on"]),
+                        received_on=today,
                     )
                     for data in map(json.loads, items)
                 ]
             )
     except Exception:
-        client.rpush(key, *items)  # kept for the next run
+        client.rpush(key, *items)  # kept for the next sweep
         raise
     return len(items)
 
 
 def responses_store_all() -> int:
-    """The sweep's part: every round with answers waiting (closed rounds: all of them)."""
+    """The sweep's part: closed rounds (of the last quarter) whose answers still wait (a closing that
+    could not store them)."""
     stored = 0
+    recent = timezone.localdate() - timedelta(days=90)
     for measurement_round in MeasurementRound.objects.filter(
-        Q(state=MeasurementRound.State.OPEN)
-        | Q(state=MeasurementRound.State.CLOSED, invitations__answered=True)
-    ).distinct():
-        stored += responses_store(
-            measurement_round=measurement_round,
-            force=measurement_round.state == MeasurementRound.State.CLOSED,
-        )
+        state=MeasurementRound.State.CLOSED, closes_on__gte=recent
+    ):
+        stored += responses_store(measurement_round=measurement_round)
     return stored
 
 

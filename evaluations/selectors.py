@@ -210,11 +210,11 @@ def _chart(key: str, series: list[dict], cycles: list[Cycle]) -> dict:
 
 
 def _breakdown(rows: list[dict]) -> list[dict]:
-    """Counts per group as shown: the number, '<5', or withheld (see disclosure.protect)."""
-    marks = protect([row["n"] for row in rows])
-    labels = {"small": "<5", "withheld": str(WITHHELD)}
+    """Counts per group as shown: the number, or withheld (see disclosure.protect)."""
+    hidden = protect([row["n"] for row in rows])
     return [
-        {**row, "shown": labels.get(mark) or str(row["n"])} for row, mark in zip(rows, marks, strict=True)
+        {**row, "shown": str(WITHHELD) if hide else str(row["n"])}
+        for row, hide in zip(rows, hidden, strict=True)
     ]
 
 
@@ -231,15 +231,15 @@ def dashboard(*, project: ImprovementProject, cycle_number: int | None = None) -
         data = {**data, "now": {}, "teams": [], "pathways": [], "reasons": []}
     rows = check_rows(cycle=current, now=data["now"], before=data["before"]) if current is not None else []
     # Each breakdown below adds up to a total shown on this page: complementary suppression (disclosure.py).
-    team_marks = protect([row["sent"] for row in data["teams"]])
+    team_hidden = protect([row["sent"] for row in data["teams"]])
     teams = [
         {
             "name": row["receiving_team__name"],
-            "small": bool(mark),
-            "withheld": mark == "withheld",
-            "cells": [(key, None if mark else row[key]) for key in TEAM_INDICATORS],
+            "small": hide,
+            "withheld": hide,
+            "cells": [(key, None if hide else row[key]) for key in TEAM_INDICATORS],
         }
-        for row, mark in zip(data["teams"], team_marks, strict=True)
+        for row, hide in zip(data["teams"], team_hidden, strict=True)
     ]
     pathways = _breakdown(data["pathways"])
     reason_labels = dict(DeclineReason.choices)

@@ -16,7 +16,7 @@ from .models import (
     Phase,
     ReflectionMeeting,
 )
-from .selectors import can_export, can_manage, takes_part
+from .selectors import can_export, can_manage, is_researcher, takes_part
 from .tasks import build_export
 
 
@@ -31,13 +31,24 @@ def _in_phase(cycle: Cycle, *phases: str) -> None:
 
 # A cycle long enough that its figures describe groups, not the one referral of a given day.
 MIN_CYCLE_DAYS = 28
+MAX_CYCLE_DAYS = 366
 
 
-def _check_dates(project, starts_on, ends_on, *, exclude=None) -> None:
+def _check_dates(project, starts_on, ends_on, *, exclude=None, number=None) -> None:
     """No cycle shorter than four weeks, and no overlap with the project's other cycles: moving an end
     date by a day and comparing the figures would otherwise show what happened to one referral."""
     if ends_on < starts_on:
         raise ValidationError(_("A cycle cannot end before it starts."))
+    if starts_on < project.starts_on:
+        raise ValidationError(
+            _("A cycle starts within the project, on or after %(start)s.")
+            % {"start": date_format(project.starts_on, "SHORT_DATE_FORMAT")}
+        )
+    if (ends_on - starts_on).days > MAX_CYCLE_DAYS:
+        raise ValidationError(_("A cycle lasts at most a year."))
+    earlier = project.cycles.exclude(pk=exclude).filter(starts_on__gt=ends_on)
+    if number is not None and earlier.filter(number__lt=number).exists():
+        raise ValidationError(_("A cycle cannot lie before the cycles that came before it."))
     if (ends_on - starts_on).days + 1 < MIN_CYCLE_DAYS:
         raise ValidationError(
             _("A cycle lasts at least %(days)d days, so that its figures describe groups of referrals.")
@@ -90,7 +101,7 @@ def cycle_plan_update(
     unknown = set(predictions) - set(LABELS)
     if unknown:
         raise ValidationError(_("Unknown indicator: %(name)s") % {"name": sorted(unknown)[0]})
-    _check_dates(cycle.project, starts_on, ends_on, exclude=cycle.pk)
+    _check_dates(cycle.project, starts_on, ends_on, exclude=cycle.pk, number=cycle.number)
     cycle.objective = objective.strip()
     cycle.change_to_test = change_to_test.strip()
     cycle.measures = measures.strip()
@@ -245,6 +256,9 @@ def export_request(*, project, by, dataset: str, format: str) -> Export:
         raise ValidationError(_("Only researchers and the project lead can export this project's data."))
     if dataset not in Export.Dataset.values or format not in Export.Format.values:
         raise ValidationError(_("Choose what to export and in which format."))
+    if dataset == Export.Dataset.EVENTS and not is_researcher(by):
+        # Record-level rows would undo every '<5' on the dashboard for whoever can read both.
+        raise ValidationError(_("The referral events, row by row, are for researchers only."))
     export = Export.objects.create(project=project, requested_by=by, dataset=dataset, format=format)
     build_export.delay_on_commit(export.pk)
     return export

@@ -8,6 +8,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
+from collab_hub.audit.models import AccessEvent
+from collab_hub.audit.services import access_log_write
+
 from . import selectors, services
 from .exports import export_path
 from .forms import ActForm, ActionItemForm, DoLogForm, ExportForm, MeetingForm, PeriodForm, PlanForm
@@ -296,7 +299,7 @@ def _exporting(request, pk: int):
 
 def exports(request, pk: int):
     project = _exporting(request, pk)
-    form = ExportForm(request.POST or None)
+    form = ExportForm(request.POST or None, researcher=selectors.is_researcher(request.user))
     if request.method == "POST":
         if form.is_valid():
             try:
@@ -330,6 +333,15 @@ def export_download(request, pk: int, export_id: int):
     path = export_path(export)
     if not path.exists():
         raise Http404
+    access_log_write(
+        user=request.user,
+        request=request,
+        event=AccessEvent.EXPORT,
+        object_type="export_download",
+        object_id=export.pk,
+        purpose="research",
+        reason=f"project {project.pk}, {export.dataset}, {export.rows_done} rows",
+    )
     return FileResponse(
         path.open("rb"),
         as_attachment=True,

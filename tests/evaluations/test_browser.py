@@ -92,12 +92,19 @@ def test_social_worker_scores_zrm_gp_sees_radar_and_coach_answers_questionnaire(
     browser, live_server, demo_data
 ):
     from evaluations.models import OutcomeMeasurement
+    from patients.selectors import visible_patients
     from teams.selectors import practices_of
 
     gp_practice = practices_of(User.objects.get(username="huisarts")).first()
+    # A patient of the GP's practice whom the social worker is still involved with (need-to-know).
     patient = (
-        OutcomeMeasurement.objects.filter(patient__practice=gp_practice, version__instrument__code="zrm")
+        OutcomeMeasurement.objects.filter(
+            patient__practice=gp_practice,
+            version__instrument__code="zrm",
+            patient__in=visible_patients(user=User.objects.get(username="maatschappelijkwerker")),
+        )
         .select_related("patient")
+        .order_by("patient_id")
         .first()
         .patient
     )

@@ -113,9 +113,9 @@ def test_indicator_export_suppresses_small_months(settings, tmp_path, loop, data
     bulk_referrals(loop, 10, first_month=9, months=1)
     _, path = build(data, researcher, "indicators")
     rows = {r["month"]: r for r in csv.DictReader(path.open(encoding="utf-8"))}
-    assert rows["2026-01"]["sent"] == "<5"  # 12 referrals over three months: 4 a month
+    assert rows["2026-01"]["sent"] == "withheld"  # 12 referrals over three months: 4 a month
     assert rows["2026-09"]["sent"] == "10" and rows["2026-09"]["acceptance_rate"] == "0.6"
-    assert rows["2026-08"]["sent"] == "<5" and rows["2026-08"]["acceptance_rate"] == ""
+    assert rows["2026-08"]["sent"] == "withheld" and rows["2026-08"]["acceptance_rate"] == ""
 
 
 def test_progress_is_written_while_rows_stream(settings, tmp_path, monkeypatch, data, researcher):
@@ -140,6 +140,14 @@ def test_who_may_export(client, loop, project, researcher):
     assert client.get(url).status_code == 404
     with pytest.raises(Exception, match="onderzoekers"):
         export_request(project=project, by=loop["contact"], dataset="events", format="csv")
+    # The lead exports figures, not the events row by row (they would undo every '<5').
+    with pytest.raises(Exception, match="onderzoekers"):
+        export_request(project=project, by=project.lead, dataset="events", format="csv")
+    client.force_login(project.lead)
+    page = client.get(url).content.decode()
+    assert 'value="indicators"' in page and 'value="events"' not in page
+    assert client.post(url, {"dataset": "events", "format": "csv"}).status_code == 200
+    assert not Export.objects.exists()
     client.force_login(researcher)
     assert client.get(url).status_code == 200
     response = client.post(url, {"dataset": "everything", "format": "csv"})

@@ -130,7 +130,7 @@ def test_round_invites_everyone_answers_are_anonymous_and_bad_input_refused(
     assert Response.objects.count() == 0
     with pytest.raises(ValidationError, match="al beantwoord"):
         response_submit(measurement_round=measurement_round, by=members[0], raw=answers)
-    assert responses_store(measurement_round=measurement_round) == 0  # one waiting: not yet
+    assert responses_store(measurement_round=measurement_round) == 0  # not while the round is open
     # A response has no link to a person: no field on it points at a user.
     assert not [
         f for f in Response._meta.get_fields() if getattr(f, "related_model", None) is type(members[0])
@@ -142,13 +142,14 @@ def test_round_invites_everyone_answers_are_anonymous_and_bad_input_refused(
     assert "&lt;5 van" in table and "3,33" not in table  # one answer: no numbers, no exact count
     for member in members[1:5]:
         response_submit(measurement_round=measurement_round, by=member, raw=answers)
-    assert responses_store(measurement_round=measurement_round) == 5
+    assert responses_store(measurement_round=measurement_round) == 0 and not Response.objects.exists()
     table = client.get(dashboard).content.decode().split('data-testid="rounds"')[1].split("</table>")[0]
     assert "3,33" not in table and "na sluiten" in table and "5+ van" in table  # open: no results yet
 
     client.post(reverse("evaluations:round_close", args=[project.pk, measurement_round.pk]))
     table = client.get(dashboard).content.decode().split('data-testid="rounds"')[1].split("</table>")[0]
     assert "3,33" in table and "n 5" in table  # (4 + 4 + a reversed 4 → 2) / 3 per dimension
+    assert set(Response.objects.values_list("received_on", flat=True)) == {timezone.localdate()}
     with pytest.raises(ValidationError, match="gesloten"):
         response_submit(measurement_round=measurement_round, by=members[5], raw=answers)
 
@@ -346,8 +347,8 @@ def test_responses_cannot_be_joined_to_invitations_by_transaction_or_order(measu
             [measurement_round.pk],
         )
         invitation_xmins = {row[0] for row in cursor.fetchall()}
-    # Ten answers: two batches at most (five or more each, or the rest at closing), none alone.
-    assert 1 <= len(response_xmins) <= 2 and not response_xmins & invitation_xmins
+    # Stored at closing, all in one transaction that no invitation shares.
+    assert len(response_xmins) == 1 and not response_xmins & invitation_xmins
     assert len(invitation_xmins) == 10
     stored = [
         (r.answers[items[0].code], r.answers[items[1].code])
