@@ -116,7 +116,7 @@ def _indicators(project) -> tuple[list[str], int, Iterator[list]]:
     rows = (
         [row["period"].strftime("%Y-%m")]
         + (
-            ["withheld" if row.get("withheld") else "<5"] + [None] * (len(INDICATOR_COLUMNS) - 1)
+            ["withheld"] + [None] * (len(INDICATOR_COLUMNS) - 1)  # small months are hidden with others
             if row["small"]
             else [row[k] for k in INDICATOR_COLUMNS]
         )

@@ -169,7 +169,7 @@ def project_series(project) -> list[dict]:
 
 
 def _hidden(row: dict) -> dict:
-    return {**row, **dict.fromkeys((*AGGREGATES, *RATE_KEYS)), "small": True, "withheld": True}
+    return {**row, **dict.fromkeys((*AGGREGATES, *RATE_KEYS)), "small": True}
 
 
 def indicators_per_team(qs: QuerySet[Referral]) -> list[dict]:

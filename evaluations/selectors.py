@@ -235,7 +235,6 @@ def dashboard(*, project: ImprovementProject, cycle_number: int | None = None) -
     teams = [
         {
             "name": row["receiving_team__name"],
-            "small": hide,
             "withheld": hide,
             "cells": [(key, None if hide else row[key]) for key in TEAM_INDICATORS],
         }
@@ -267,8 +266,7 @@ def dashboard(*, project: ImprovementProject, cycle_number: int | None = None) -
         "series": [
             {
                 "period": row["period"],
-                "small": row["small"],
-                "withheld": row.get("withheld", False),
+                "withheld": row["small"],  # every small month is hidden with others (project_series)
                 "cells": [row[key] for key in CHART_INDICATORS],
             }
             for row in series

@@ -156,10 +156,6 @@ def _spec(user, key: str, kind: str, category: str, texts, values: dict, link: s
     )
 
 
-def _create(specs: list[NotificationSpec]) -> int:
-    return notifications_create(specs)
-
-
 def _practice_inbox(referral: Referral, *, exclude=None) -> list:
     """The people who keep the sending practice's inbox: coordinators of its practice team(s)."""
     ids = Membership.objects.filter(
@@ -244,7 +240,7 @@ def event_happened(event: Event, referral: Referral) -> int:
         # After a cancellation the receiver's access has ended: the link goes to their inbox.
         link = detail if event.kind == K.ACKNOWLEDGED else inbox
         tell(people.get(referral.receiver_id), TO_RECEIVER[event.kind], Category.NEWS, link)
-    return _create(specs)
+    return notifications_create(specs)
 
 
 MESSAGE = (
@@ -286,7 +282,7 @@ def message_posted(message: Message, referral: Referral, *, at=None) -> int:
         for pk, user in people.items()
         if pk != message.author_id
     ]
-    return _create(specs)
+    return notifications_create(specs)
 
 
 CONSULTATION = {
@@ -343,4 +339,4 @@ def consultation_changed(
                 referral,
             )
         )
-    return _create(specs)
+    return notifications_create(specs)

@@ -19,7 +19,7 @@ from django.dispatch import receiver as signal_receiver
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from collab_hub.audit.models import AccessEvent
+from collab_hub.audit.models import AccessEvent, Outcome
 from collab_hub.audit.services import AuditContext, access_log_write
 from collab_hub.core.workdays import add_working_days
 from patients.models import CareRelationship, Concern, Consent, Patient
@@ -213,11 +213,14 @@ def _move(referral: Referral, step: Step, *, by, at, note: str = "", event_field
     return referral
 
 
-def _log(by, audit, referral: Referral, event: str = AccessEvent.CHANGE, reason: str = "") -> None:
+def _log(
+    by, audit, referral: Referral, event: str = AccessEvent.CHANGE, reason: str = "", outcome=Outcome.ALLOWED
+) -> None:
     access_log_write(
         user=by,
         audit=audit,
         event=event,
+        outcome=outcome,
         role=role_of(by),
         patient_id=referral.patient_id,
         object_type="referral",
@@ -226,6 +229,12 @@ def _log(by, audit, referral: Referral, event: str = AccessEvent.CHANGE, reason:
         consent_id=referral.consent_id,
         reason=reason,
     )
+
+
+def step_refused_log(*, by, audit, referral: Referral, action: str) -> None:
+    """A step refused after the access check (consent gone, status changed under the lock): the log says
+    so next to the access it recorded."""
+    _log(by, audit, referral, reason=f"refused: {action}", outcome=Outcome.DENIED)
 
 
 # --- access: who sees the patient, for as long as they are involved --------------------------------
@@ -503,18 +512,21 @@ def referral_decline(
     return referral
 
 
+def _consented(referral: Referral, teams, *, at=None) -> list[Team]:
+    """Those of `teams` for which the patient's consent for the pathway's purpose is valid."""
+    from patients.selectors import consent_is_valid
+
+    purpose = referral.pathway.consent_purpose
+    return [
+        t for t in teams if consent_is_valid(patient=referral.patient, purpose=purpose, recipient=t, at=at)
+    ]
+
+
 def forward_candidates(referral: Referral, *, at=None):
     """Who a referral can be forwarded to: active members of teams that receive its pathway (the same kind
     of team) and for which the patient's consent for the pathway's purpose is valid; not the receiver."""
-    from patients.selectors import consent_is_valid
-
-    teams = [
-        team
-        for team in Team.objects.filter(kind=referral.receiving_team.kind).select_related("organisation")
-        if consent_is_valid(
-            patient=referral.patient, purpose=referral.pathway.consent_purpose, recipient=team, at=at
-        )
-    ]
+    kind = referral.receiving_team.kind
+    teams = _consented(referral, Team.objects.filter(kind=kind).select_related("organisation"), at=at)
     return (
         get_user_model()
         .objects.filter(is_active=True, memberships__team__in=teams)
@@ -528,8 +540,6 @@ def _forward_team(referral: Referral, to_user, *, at=None) -> Team:
     """The team a forward to `to_user` goes to: the receiving team if they are in it; otherwise the team
     of the same kind they belong to for which the patient's consent holds (someone in two such teams
     gets the referral in the one consent covers, not the one created first)."""
-    from patients.selectors import consent_is_valid
-
     teams = list(
         Team.objects.filter(
             memberships__user=to_user, memberships__user__is_active=True, kind=referral.receiving_team.kind
@@ -539,15 +549,9 @@ def _forward_team(referral: Referral, to_user, *, at=None) -> Team:
     )
     if not teams:
         raise ValidationError({"to_user": _("Forward to a member of a team that receives this pathway.")})
-    for team in teams:
-        if team.pk == referral.receiving_team_id:
-            return team
-    for team in teams:
-        if consent_is_valid(
-            patient=referral.patient, purpose=referral.pathway.consent_purpose, recipient=team, at=at
-        ):
-            return team
-    return teams[0]  # _begin refuses it with the consent message
+    if any(team.pk == referral.receiving_team_id for team in teams):
+        return referral.receiving_team
+    return next(iter(_consented(referral, teams, at=at)), teams[0])  # none: _begin refuses with the reason
 
 
 @transaction.atomic

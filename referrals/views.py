@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from collab_hub.audit.models import AccessEvent, Outcome
+from collab_hub.audit.models import AccessEvent
 from collab_hub.audit.services import AuditContext, access_log_write
 from patients.models import Concern
 from patients.selectors import EMERGENCY, concerns_for, consent_is_valid, get_patient_for_user, role_of
@@ -321,21 +321,7 @@ def referral_action(request, pk: int, action: str):
             raise
         except ValidationError as error:
             if isinstance(error, services.TransitionRefused | services.ConsentMissing):
-                # The step was refused after the access check (consent gone, status changed under the
-                # lock): the log says so next to the access it recorded.
-                access_log_write(
-                    user=request.user,
-                    audit=audit,
-                    event=AccessEvent.CHANGE,
-                    outcome=Outcome.DENIED,
-                    role=role_of(request.user),
-                    patient_id=referral.patient_id,
-                    object_type="referral",
-                    object_id=referral.pk,
-                    purpose=referral.pathway.consent_purpose,
-                    consent_id=referral.consent_id,
-                    reason=f"refused: {action}",
-                )
+                services.step_refused_log(by=request.user, audit=audit, referral=referral, action=action)
             for message in error.messages:
                 messages.error(request, message)
         else:

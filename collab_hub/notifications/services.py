@@ -153,13 +153,19 @@ def claim_email_batch(*, limit: int = BATCH_SIZE) -> Claim:
             .order_by("pk")
             .values_list("pk", flat=True)[:limit]
         )
-        Notification.objects.filter(pk__in=ids).update(
-            email_state=EmailState.SENDING,
-            email_claimed_at=now,
-            email_next_attempt_at=now + _lease(),  # claimed again only after the lease
-            email_attempts=F("email_attempts") + 1,
-        )
+        Notification.objects.filter(pk__in=ids).update(**_claimed(now))
     return Claim(ids, now)
+
+
+def _claimed(now) -> dict:
+    """A claimed row: "sending", stamped with the claim, leased (claimed again only after the lease),
+    one more attempt."""
+    return {
+        "email_state": EmailState.SENDING,
+        "email_claimed_at": now,
+        "email_next_attempt_at": now + _lease(),
+        "email_attempts": F("email_attempts") + 1,
+    }
 
 
 def _render(notification: Notification) -> tuple[str, str]:
@@ -317,12 +323,7 @@ def email_deliver(*, notification_id: int) -> str:
     """Deliver one row now if it is due (claimed like any batch): "sent", "failed", "no address" or
     "skipped" when it is not due (sent already, waiting out a back-off, or another dispatcher has it)."""
     now = timezone.now()
-    claimed = Notification.objects.filter(_due(), pk=notification_id).update(
-        email_state=EmailState.SENDING,
-        email_claimed_at=now,
-        email_next_attempt_at=now + _lease(),
-        email_attempts=F("email_attempts") + 1,
-    )
+    claimed = Notification.objects.filter(_due(), pk=notification_id).update(**_claimed(now))
     if not claimed:
         return "skipped"
     counts = deliver_claimed(Claim([notification_id], now))

@@ -89,3 +89,29 @@ def make_referral(loop, **fields) -> Referral:
     if referral.status not in (Status.DRAFT, Status.CANCELLED, Status.ENTERED_IN_ERROR, Status.REJECTED):
         referral_access_open(referral=referral, at=now)  # the people involved, as a send gives them
     return referral
+
+
+def twice_at_once(step) -> None:
+    """Run `step()` on two database connections at the same moment (a double click, a retried request);
+    a refusal of either (ValidationError) is what the caller checks the effect of."""
+    import threading
+
+    from django.core.exceptions import ValidationError
+    from django.db import connection
+
+    barrier = threading.Barrier(2)
+
+    def run():
+        try:
+            barrier.wait(5)
+            step()
+        except ValidationError:
+            pass
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(15)

@@ -31,7 +31,7 @@ from tests.factories import (
     give_consent,
     make_gp,
 )
-from tests.referrals.conftest import make_referral
+from tests.referrals.conftest import make_referral, twice_at_once
 
 LETTER = {"question": "Hulp bij geldzaken en wonen", "urgent_safety": "no"}
 
@@ -866,22 +866,11 @@ def test_the_same_message_or_feedback_sent_twice_is_kept_once(client, loop):
 @pytest.mark.django_db(transaction=True)
 def test_the_same_message_posted_twice_at_once_is_kept_once(loop):
     referral = send(loop)
-    start = threading.Barrier(2)
-
-    def post():
-        try:
-            start.wait(5)
-            services.message_post(
-                referral=Referral.objects.get(pk=referral.pk), by=loop["gp"], text="Dubbel?"
-            )
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=post) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(15)
+    twice_at_once(
+        lambda: services.message_post(
+            referral=Referral.objects.get(pk=referral.pk), by=loop["gp"], text="Dubbel?"
+        )
+    )
     assert Message.objects.filter(referral=referral).count() == 1
 
 
