@@ -1,9 +1,11 @@
 import json
 
+from django import forms
 from django.contrib import admin
 from django.http import HttpResponse
 from django.utils.translation import gettext_lazy as _
 
+from .disclosure import Scope
 from .models import (
     ActionItem,
     CaseActivity,
@@ -20,6 +22,8 @@ from .models import (
     ReflectionMeeting,
     UnitPrice,
 )
+from .selectors import project_scopes
+from .services import check_project_scope
 
 
 class CoreTeamInline(admin.TabularInline):
@@ -43,8 +47,49 @@ class CycleInline(admin.TabularInline):
         return False
 
 
+class ImprovementProjectForm(forms.ModelForm):
+    """Scope and period go through services.check_project_scope: no two projects count the same
+    referrals, and dates that have passed stay put (docs/privacy-aggregates.md)."""
+
+    class Meta:
+        model = ImprovementProject
+        fields = (
+            "name",
+            "aim",
+            "aim_health",
+            "aim_experience",
+            "aim_cost",
+            "shared_vision",
+            "area",
+            "organisations",
+            "teams",
+            "pathways",
+            "lead",
+            "starts_on",
+            "ends_on",
+        )
+
+    def clean(self):
+        data = super().clean()
+        if self.errors or data.get("starts_on") is None or data.get("ends_on") is None:
+            return data
+        before = None
+        if self.instance.pk:
+            before = next(s for s in project_scopes() if s.pk == self.instance.pk)
+        scope = Scope(
+            self.instance.pk,
+            data["starts_on"],
+            data["ends_on"],
+            frozenset(t.pk for t in data.get("teams") or ()),
+            frozenset(p.pk for p in data.get("pathways") or ()),
+        )
+        check_project_scope(scope, before=before)
+        return data
+
+
 @admin.register(ImprovementProject)
 class ImprovementProjectAdmin(admin.ModelAdmin):
+    form = ImprovementProjectForm
     list_display = ("name", "lead", "starts_on", "ends_on")
     search_fields = ("name",)
     autocomplete_fields = ("lead", "area")

@@ -57,6 +57,10 @@ FINDINGS = [
 ]
 
 
+def _month_end(day):
+    return (day.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+
+
 def seed(command) -> None:
     today = timezone.localdate()
     lead = User.objects.filter(username="projectleider").first()
@@ -91,14 +95,19 @@ def seed(command) -> None:
         user = User.objects.filter(username=username).first()
         if user:
             CoreTeamMember.objects.update_or_create(project=project, user=user, defaults={"role": role})
+    cycle_start = project.starts_on
     for number, objective, change, predictions, decision, lessons in CYCLES:
-        cycle_start = start + timedelta(days=(number - 1) * length)
+        # Cycles run in whole months (evaluations/services.py _check_dates): each ends on the last day
+        # of the month about eight months on, within the project, so that a fourth can follow.
+        cycle_end = _month_end(start + timedelta(days=number * length - 1))
+        if cycle_end >= project.ends_on:
+            cycle_end = cycle_end.replace(day=1) - timedelta(days=1)
         cycle, _ = Cycle.objects.update_or_create(
             project=project,
             number=number,
             defaults={
                 "starts_on": cycle_start,
-                "ends_on": cycle_start + timedelta(days=length - 1),
+                "ends_on": cycle_end,
                 "phase": "closed" if decision else "do",
                 "objective": objective,
                 "change_to_test": change,
@@ -128,6 +137,7 @@ def seed(command) -> None:
             MeetingFinding.objects.update_or_create(
                 meeting=meeting, text=text, defaults={"kind": kind, "category": category}
             )
+        cycle_start = cycle_end + timedelta(days=1)
         ActionItem.objects.update_or_create(
             project=project,
             cycle=cycle,

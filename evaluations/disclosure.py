@@ -6,7 +6,12 @@ teams, pathways and months of a period; the decline reasons, whose total follows
 declined), are hidden together. As soon as one part is below five, the smallest other parts are hidden
 with it until the hidden parts add up to at least MIN_HIDDEN_SUM, and every hidden part looks the same:
 a reader who knows the rule and the total learns only that several groups together make that sum.
+Projects that share ground: no two projects may count the same referral (`share_ground`); where they
+would, neither shows referral figures, since their difference would be a group no rule above sees.
 """
+
+from dataclasses import dataclass
+from datetime import date
 
 from django.utils.translation import gettext_lazy as _
 
@@ -34,3 +39,32 @@ def protect(sizes: list[int | None]) -> list[bool]:
         hidden[i] = True
         total_hidden += n
     return hidden
+
+
+@dataclass(frozen=True)
+class Scope:
+    """The referrals a project counts: sent in [starts_on, ends_on] to one of `teams` on one of
+    `pathways` (an empty set counts every team, or every pathway)."""
+
+    pk: int | None
+    starts_on: date
+    ends_on: date
+    teams: frozenset[int]
+    pathways: frozenset[int]
+
+
+def share_ground(a: Scope, b: Scope) -> bool:
+    """Whether one referral could count in both projects. Two projects that share ground and differ at
+    all tell, by subtraction, the figures of what lies in one and not the other (one team, one pathway,
+    the days one project has and the other not), however each project's own figures are suppressed."""
+
+    def meet(x: frozenset[int], y: frozenset[int]) -> bool:
+        return not x or not y or bool(x & y)
+
+    return (
+        a.pk != b.pk
+        and a.starts_on <= b.ends_on
+        and b.starts_on <= a.ends_on
+        and meet(a.teams, b.teams)
+        and meet(a.pathways, b.pathways)
+    )

@@ -24,6 +24,7 @@ from referrals.models import Event
 
 from .indicators import project_referrals, project_series
 from .models import Export, MeetingFinding, ReflectionMeeting
+from .selectors import shares_ground
 
 logger = logging.getLogger(__name__)
 
@@ -112,6 +113,9 @@ INDICATOR_COLUMNS = [
 
 
 def _indicators(project) -> tuple[list[str], int, Iterator[list]]:
+    if shares_ground(project):  # the dashboard shows no figures either (selectors.ground_shared)
+        withheld = ["all", "withheld"] + [None] * (len(INDICATOR_COLUMNS) - 1)
+        return ["month", *INDICATOR_COLUMNS], 1, iter([withheld])
     series = project_series(project)
     rows = (
         [row["period"].strftime("%Y-%m")]

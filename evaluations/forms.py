@@ -1,3 +1,5 @@
+from datetime import date, timedelta
+
 from django import forms
 from django.contrib.auth import get_user_model
 from django.db.models import Q
@@ -28,9 +30,34 @@ class MeetingForm(forms.Form):
         self.fields["cycle"].choices = [("", "—")] + [(str(c.number), str(c.number)) for c in cycles]
 
 
+def _first_of(day: date, months_later: int = 0) -> date:
+    years, month = divmod(day.month - 1 + months_later, 12)
+    return date(day.year + years, month + 1, 1)
+
+
 class PeriodForm(forms.Form):
     starts_on = forms.DateField(label=_("Start"), widget=DateInput())
-    ends_on = forms.DateField(label=_("End"), widget=DateInput())
+    ends_on = forms.DateField(
+        label=_("End"),
+        widget=DateInput(),
+        help_text=_("A cycle runs in whole months: from the first of a month to the last day of a month."),
+    )
+
+    @staticmethod
+    def after(cycle) -> "PeriodForm":
+        """Proposes the next cycle: from the day after this one, as many whole months as this one."""
+        start = cycle.ends_on + timedelta(days=1)
+        months = max(1, round((cycle.ends_on - cycle.starts_on).days / 30.44))
+        return PeriodForm(
+            initial={"starts_on": start, "ends_on": _first_of(start, months) - timedelta(days=1)}
+        )
+
+    @staticmethod
+    def first(project) -> "PeriodForm":
+        """Proposes a first cycle of three whole months, from the project's start."""
+        start = project.starts_on
+        end = _first_of(start, 3) - timedelta(days=1)
+        return PeriodForm(initial={"starts_on": start, "ends_on": end})
 
     def clean(self):
         data = super().clean()

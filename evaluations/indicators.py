@@ -24,6 +24,7 @@ from django.db.models import (
     Value,
 )
 from django.db.models.functions import Coalesce, TruncMonth, TruncWeek
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from collab_hub.core.workdays import day_start
@@ -158,13 +159,28 @@ def indicators_per_period(qs: QuerySet[Referral], *, period: str = "month") -> l
     return [_rates(dict(row)) for row in rows]
 
 
-def project_series(project) -> list[dict]:
-    """The project's indicators per month over its whole span. The months add up to the project's total
-    on the overview: a small month is hidden together with the next smallest (disclosure.protect)."""
+def project_series(project, cycles=None) -> list[dict]:
+    """The project's indicators per month over its whole span. The months of a cycle add up to the
+    cycle's total on its Check table (cycles run in whole months), and the months outside cycles to the
+    project's total on the overview less the cycles': a small month is hidden together with the next
+    smallest months *of the same cycle* (disclosure.protect), so no cycle total less its shown months
+    gives one month away. That also protects the project's total, the sum of all parts."""
     from .disclosure import protect
 
     rows = indicators_per_period(project_referrals(project, start=project.starts_on, end=project.ends_on))
-    hidden = protect([row.get("sent") for row in rows])
+    cycles = list(project.cycles.all()) if cycles is None else cycles
+
+    def part(row) -> int | None:
+        day = max(timezone.localtime(row["period"]).date(), project.starts_on)
+        return next((c.number for c in cycles if c.starts_on <= day <= c.ends_on), None)
+
+    parts: dict[int | None, list[int]] = {}
+    for i, row in enumerate(rows):
+        parts.setdefault(part(row), []).append(i)
+    hidden = [False] * len(rows)
+    for members in parts.values():
+        for i, hide in zip(members, protect([rows[i].get("sent") for i in members]), strict=True):
+            hidden[i] = hide
     return [_hidden(row) if hide else suppress(row) for row, hide in zip(rows, hidden, strict=True)]
 
 

@@ -4,18 +4,21 @@ import hashlib
 from datetime import timedelta
 from enum import IntEnum
 
+from django.contrib.postgres.aggregates import ArrayAgg
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.db import connection
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
 from django.http import Http404
 from django.utils import timezone
+from django.utils.formats import number_format
+from django.utils.translation import gettext as _
 
 from referrals.models import DeclineReason, ReferralTally
 from teams.models import Membership
 from teams.selectors import discipline_of
 
-from .disclosure import WITHHELD, protect
+from .disclosure import WITHHELD, Scope, protect, share_ground
 from .indicators import (
     LABELS,
     SMALL_GROUP,
@@ -144,9 +147,43 @@ def _data_version() -> tuple:
         return cursor.fetchone()
 
 
+def project_scopes() -> list[Scope]:
+    """Every project's scope, in one query (there are tens of projects, not thousands)."""
+    rows = ImprovementProject.objects.annotate(
+        team_ids=ArrayAgg("teams__id", distinct=True), pathway_ids=ArrayAgg("pathways__id", distinct=True)
+    ).values_list("pk", "starts_on", "ends_on", "team_ids", "pathway_ids")
+    return [
+        Scope(pk, start, end, frozenset(t for t in teams if t), frozenset(p for p in pathways if p))
+        for pk, start, end, teams, pathways in rows
+    ]
+
+
+def ground_shared() -> dict[int, set[int]]:
+    """Per project, the other projects that could count the same referral (disclosure.share_ground).
+    Looked at over all projects, not only those the reader may open: fail closed. Projects are kept
+    apart when they are set up (admin); this guards the figures should two ever share ground."""
+    scopes = project_scopes()
+    shared: dict[int, set[int]] = {}
+    for a in scopes:
+        for b in scopes:
+            if share_ground(a, b):
+                shared.setdefault(a.pk, set()).add(b.pk)
+    return shared
+
+
+def shares_ground(project: ImprovementProject) -> bool:
+    return project.pk in ground_shared()
+
+
+NO_FIGURES = {"now": {}, "before": {}, "teams": [], "pathways": [], "reasons": [], "series": []}
+
+
 def referral_aggregates(*, project: ImprovementProject, cycles: list[Cycle], current, previous) -> dict:
     """The dashboard's aggregates over the referral log, cached until the data or the project's scope
-    changes (the honest way to keep a dashboard cheap at a million referrals: the first view pays)."""
+    changes (the honest way to keep a dashboard cheap at a million referrals: the first view pays).
+    None at all for a project that shares ground with another (see `ground_shared`)."""
+    if shares_ground(project):
+        return {**NO_FIGURES, "outcome_changes": [], "shared_ground": True}
     scope = (
         project.pk,
         project.starts_on,
@@ -159,7 +196,7 @@ def referral_aggregates(*, project: ImprovementProject, cycles: list[Cycle], cur
     cached = cache.get(key)
     if cached is not None:
         return cached
-    data = {"now": {}, "before": {}, "teams": [], "pathways": [], "reasons": []}
+    data = {**NO_FIGURES, "shared_ground": False}
     if current is not None:
         in_cycle = project_referrals(project, start=current.starts_on, end=current.ends_on)
         data["now"] = indicators(in_cycle)
@@ -170,7 +207,7 @@ def referral_aggregates(*, project: ImprovementProject, cycles: list[Cycle], cur
         data["teams"] = indicators_per_team(in_cycle)
         data["pathways"] = sent_per_pathway(in_cycle)
         data["reasons"] = declined_by_reason(in_cycle)
-    data["series"] = project_series(project)
+    data["series"] = project_series(project, cycles)
     data["outcome_changes"] = outcome_change_per_cycle(project=project, cycles=cycles)
     cache.set(key, data, timeout=3600)
     return data
@@ -285,6 +322,7 @@ def dashboard(*, project: ImprovementProject, cycle_number: int | None = None) -
         "lessons": [c for c in cycles if c.lessons][-3:],
         "rounds": round_summaries(project=project),
         "outcome_changes": data["outcome_changes"],
+        "shared_ground": data.get("shared_ground", False),
         "meetings": ReflectionMeeting.objects.filter(project=project).select_related("cycle")[:10],
     }
 
@@ -296,22 +334,38 @@ def cycle_of(project: ImprovementProject, number: int) -> Cycle | None:
 OVERVIEW_COLUMNS = ("sent", "accepted", "declined", "completed", "reminders")
 
 
-def _overview_rates(row: dict) -> dict:
-    """Headline figures from tally sums, with the dashboard's <5 rule: a small group shows nothing."""
+def _overview_rates(row: dict, *, withheld: bool = False, rough: bool = False) -> dict:
+    """Headline figures from tally sums, with the dashboard's <5 rule: a small group shows nothing.
+    `withheld`: nothing either (the project shares ground with another). `rough`: the count to the
+    nearest ten and shares to the percent, for a total that overlaps the projects' (the hub's year)."""
     sent = row["sent"] or 0
     small = 0 < sent < SMALL_GROUP
+    places = 2 if rough else 4
 
-    def share(n):
-        return None if small or not sent else round(n / sent, 4)
+    def share(n, digits=places):
+        return None if withheld or small or not sent else round(n / sent, digits)
 
     rates = {
         "acceptance_rate": share(row["accepted"]),
         "closed_loop_share": share(row["completed"]),
         "declined_share": share(row["declined"]),
-        "reminders_per_referral": None if small or not sent else round(row["reminders"] / sent, 2),
+        "reminders_per_referral": share(row["reminders"], 2),
     }
-    sent_shown = shown(sent) if sent else "0"
-    return {**row, **rates, "small": small, "sent_shown": sent_shown, "cells": list(rates.values())}
+    if withheld:
+        row, sent_shown = dict.fromkeys(row), str(WITHHELD)
+    elif rough and not small:
+        rounded = number_format(round(sent, -1), force_grouping=True)
+        row, sent_shown = dict.fromkeys(row), _("about %(n)s") % {"n": rounded}
+    else:
+        sent_shown = shown(sent) if sent else "0"
+    return {
+        **row,
+        **rates,
+        "small": small and not withheld,
+        "withheld": withheld,
+        "sent_shown": sent_shown,
+        "cells": list(rates.values()),
+    }
 
 
 def projects_overview(*, user) -> dict:
@@ -348,14 +402,17 @@ def projects_overview(*, user) -> dict:
             GROUP BY p.id""",  # noqa: S608 (table names from the models; values are parameters)
             [[p.pk for p in projects]],
         )
+        shared = ground_shared()
         for pk, *values in cursor.fetchall():
-            figures[pk] = _overview_rates(dict(zip(OVERVIEW_COLUMNS, values, strict=True)))
+            row = dict(zip(OVERVIEW_COLUMNS, values, strict=True))
+            figures[pk] = _overview_rates(row, withheld=pk in shared)
         since = timezone.localdate() - timedelta(days=365)
         cursor.execute(
             f"SELECT {sums} FROM {ReferralTally._meta.db_table} t WHERE t.day > %s",  # noqa: S608 (names only)
             [since],
         )
-        hub = _overview_rates(dict(zip(OVERVIEW_COLUMNS, cursor.fetchone(), strict=True)))
+        # The hub's year overlaps every project: its exact total minus a project's would be the rest.
+        hub = _overview_rates(dict(zip(OVERVIEW_COLUMNS, cursor.fetchone(), strict=True)), rough=True)
     phases = dict(Phase.choices)
     rows = [
         {

@@ -1,10 +1,14 @@
 """Writes of the evaluations app: a cycle moves phase by phase; Act can seed the next Plan."""
 
+from datetime import timedelta
+
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
+from .disclosure import Scope, share_ground
 from .indicators import LABELS
 from .models import (
     PHASE_ORDER,
@@ -12,11 +16,12 @@ from .models import (
     Cycle,
     DoLogEntry,
     Export,
+    ImprovementProject,
     MeetingFinding,
     Phase,
     ReflectionMeeting,
 )
-from .selectors import can_export, can_manage, is_researcher, takes_part
+from .selectors import can_export, can_manage, is_researcher, project_scopes, takes_part
 from .tasks import build_export
 
 
@@ -44,6 +49,17 @@ def _check_dates(project, starts_on, ends_on, *, exclude=None, number=None) -> N
             _("A cycle starts within the project, on or after %(start)s.")
             % {"start": date_format(project.starts_on, "SHORT_DATE_FORMAT")}
         )
+    if not (starts_on.day == 1 or starts_on == project.starts_on) or not (
+        (ends_on + timedelta(days=1)).day == 1 or ends_on == project.ends_on
+    ):
+        # A cycle's total and the run chart's months then cover the same days: the difference of a
+        # cycle and its months would otherwise be the referrals of a few days at its edges.
+        raise ValidationError(
+            _(
+                "A cycle runs in whole months: it starts on the first of a month (or on the project's "
+                "start) and ends on the last day of a month (or on the project's end)."
+            )
+        )
     if (ends_on - starts_on).days > MAX_CYCLE_DAYS:
         raise ValidationError(_("A cycle lasts at most a year."))
     earlier = project.cycles.exclude(pk=exclude).filter(starts_on__gt=ends_on)
@@ -68,6 +84,46 @@ def _check_dates(project, starts_on, ends_on, *, exclude=None, number=None) -> N
                 "start": date_format(overlap.starts_on, "SHORT_DATE_FORMAT"),
                 "end": date_format(overlap.ends_on, "SHORT_DATE_FORMAT"),
             }
+        )
+
+
+def check_project_scope(scope: Scope, *, before: Scope | None = None, today=None) -> None:
+    """A project's scope and period, before they are saved (docs/privacy-aggregates.md):
+    - no other project may count the same referrals (disclosure.share_ground): two totals that differ
+      by one team, one pathway or a few days would tell that group's figures by subtraction;
+    - a date that has passed is fixed, and no date moves into the past: moving the end of a finished
+      project by a day would show what happened that day."""
+    today = today or timezone.localdate()
+    if scope.ends_on < scope.starts_on:
+        raise ValidationError(_("A project cannot end before it starts."))
+    if before is not None:
+        for old, new, message in (
+            (
+                before.starts_on,
+                scope.starts_on,
+                _("The project's start can no longer move to or from a day that has passed (%(old)s)."),
+            ),
+            (
+                before.ends_on,
+                scope.ends_on,
+                _("The project's end can no longer move to or from a day that has passed (%(old)s)."),
+            ),
+        ):
+            if old != new and (old <= today or new <= today):
+                raise ValidationError(message % {"old": date_format(old, "SHORT_DATE_FORMAT")})
+    scopes = {s.pk: s for s in project_scopes()}
+    shared = sorted(pk for pk, other in scopes.items() if share_ground(scope, other))
+    if shared:
+        names = (
+            ImprovementProject.objects.filter(pk__in=shared).order_by("name").values_list("name", flat=True)
+        )
+        raise ValidationError(
+            _(
+                "This project would count referrals that %(projects)s counts as well (the same teams and "
+                "pathways in an overlapping period). Choose other teams or pathways, or a period after "
+                "it; or make this a cycle of that project."
+            )
+            % {"projects": ", ".join(names)}
         )
 
 

@@ -49,7 +49,7 @@ def project_dashboard(request, pk: int):
     context["can_record"] = access >= Access.CORE
     context["can_manage"] = access >= Access.MANAGE
     context["can_export"] = selectors.can_export(user=request.user, project=project)
-    context["period_form"] = PeriodForm()
+    context["period_form"] = PeriodForm.first(project)
     context["round_form"] = RoundForm()
     context["rounds_chart"] = [
         {
@@ -130,6 +130,7 @@ def _cycle_page(request, project, cycle, *, forms=None, status=200):
             before=aggregates["before"],
         ),
         "planning": cycle.phase == Phase.PLAN,
+        "shared_ground": aggregates.get("shared_ground", False),
         "do_log": cycle.do_log.select_related("author").order_by("on", "pk"),
         "actions": cycle.action_items.select_related("owner").order_by("status", "due_on"),
         "can_manage": access >= Access.MANAGE,
@@ -141,13 +142,7 @@ def _cycle_page(request, project, cycle, *, forms=None, status=200):
             initial={"decision": cycle.decision, "rationale": cycle.rationale, "lessons": cycle.lessons}
         ),
         "action_form": forms.get("action") or ActionItemForm(project=project, initial={"cycle": cycle}),
-        "next_form": forms.get("next")
-        or PeriodForm(
-            initial={
-                "starts_on": cycle.ends_on + timezone.timedelta(days=1),
-                "ends_on": cycle.ends_on + (cycle.ends_on - cycle.starts_on) + timezone.timedelta(days=1),
-            }
-        ),
+        "next_form": forms.get("next") or PeriodForm.after(cycle),
     }
     return render(request, "evaluations/cycle.html", context, status=status)
 

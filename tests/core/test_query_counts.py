@@ -47,9 +47,9 @@ PINNED = {
     "notifications": 11,
     "who's who": 14,
     "social map": 13,
-    "project dashboard": 25,
-    "projects overview (admin)": 12,
-    "projects overview (project lead)": 13,
+    "project dashboard": 26,  # + the projects' scopes (selectors.ground_shared)
+    "projects overview (admin)": 13,
+    "projects overview (project lead)": 14,
 }
 
 FEW, MANY = 10, 1000

@@ -99,17 +99,22 @@ def test_per_team_breakdown_and_small_groups_shown_as_less_than_five(client, loo
     assert "<td>30</td>" not in wijkteam_oost and wijkteam_oost.count("achtergehouden") == 4
     reasons = html.split('data-testid="per-reason"')[1].split("</ul>")[0]
     assert ": 11" in reasons  # 10 + 1 declined for capacity (i % 3 == 0 of 30, and of 3): one reason
-    # A month with fewer than five referrals: '<5' in the table and a gap (null) in the run chart; the
-    # next smallest month is withheld with it, since the months add up to the project's total.
+    # A month with fewer than five referrals is withheld in the table and a gap (null) in the run chart,
+    # with the next smallest months of its cycle, whose total is shown: July (2) and August (8) in
+    # cycle 2; cycle 1's months are whole and stay shown.
     bulk_referrals(loop, 2, first_month=7, months=1)
+    bulk_referrals(loop, 8, first_month=8, months=1)
+    bulk_referrals(loop, 12, first_month=9, months=1)
     html = client.get(reverse("evaluations:dashboard", args=[project.pk])).content.decode()
     series = html.split('data-testid="series"')[1].split("</table>")[0]
     assert series.split("2026-07")[1].split("</tr>")[0].count("achtergehouden") == 4
-    assert series.split("2026-02")[1].split("</tr>")[0].count("achtergehouden") == 4
-    assert "&lt;5" not in series.split("2026-06")[1].split("</tr>")[0]
+    assert series.split("2026-08")[1].split("</tr>")[0].count("achtergehouden") == 4
+    assert "achtergehouden" not in series.split("2026-09")[1].split("</tr>")[0]
+    assert "achtergehouden" not in series.split("2026-02")[1].split("</tr>")[0]
     charts = json.loads(html.split('id="chart-data" type="application/json">')[1].split("</script>")[0])
     assert charts[0]["labels"][6] == "2026-07" and charts[0]["values"][6] is None
-    assert charts[0]["values"][1] is None and charts[0]["values"][5] is not None
+    assert charts[0]["values"][7] is None and charts[0]["values"][8] is not None
+    assert charts[0]["values"][1] is not None and charts[0]["values"][5] is not None
 
 
 def test_aggregates_only_and_query_count_constant_for_50_and_5000_referrals(client, loop, project):

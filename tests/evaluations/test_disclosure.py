@@ -76,9 +76,13 @@ def test_a_cycle_lasts_four_weeks_does_not_overlap_and_its_dates_freeze_after_pl
     second = project.cycles.get(number=2)
     lead = project.lead
     plan = {"objective": "Sneller", "change_to_test": "Vast spreekuur", "measures": "", "predictions": {}}
-    with pytest.raises(ValidationError, match="28"):
+    with pytest.raises(ValidationError, match="hele maanden"):  # whole months: a cycle and its months agree
         cycle_plan_update(
             cycle=second, by=lead, starts_on=date(2026, 7, 1), ends_on=date(2026, 7, 20), **plan
+        )
+    with pytest.raises(ValidationError, match="hele maanden"):
+        cycle_plan_update(
+            cycle=second, by=lead, starts_on=date(2026, 7, 2), ends_on=date(2026, 9, 30), **plan
         )
     with pytest.raises(ValidationError, match="overlappen"):
         cycle_plan_update(
@@ -96,6 +100,27 @@ def test_a_cycle_lasts_four_weeks_does_not_overlap_and_its_dates_freeze_after_pl
     with pytest.raises(ValidationError, match="overlappen"):
         cycle_start_next(cycle=second, by=lead, starts_on=date(2026, 9, 1), ends_on=date(2026, 11, 30))
     cycle_start_next(cycle=second, by=lead, starts_on=date(2026, 10, 1), ends_on=date(2026, 11, 30))
+
+
+def test_a_small_month_is_hidden_with_months_of_its_own_cycle(client, loop, project):
+    """Cycle 1 = January and February, cycle 2 = March and April. Hiding February (3) with March (8), the
+    project-wide next smallest, would leave cycle 1's total 23 less January's 20 = 3 on the page."""
+    project.cycles.filter(number=1).update(ends_on=date(2026, 2, 28), phase="do")
+    project.cycles.filter(number=2).update(starts_on=date(2026, 3, 1), ends_on=date(2026, 4, 30), phase="do")
+    for month, n in ((1, 20), (2, 3), (3, 8), (4, 20)):
+        bulk_referrals(loop, n, months=1, first_month=month)
+    client.force_login(project.lead)
+    html = client.get(reverse("evaluations:dashboard", args=[project.pk]) + "?cycle=1").content.decode()
+    check = html.split('data-testid="indicators"')[1].split("</table>")[0]
+    assert "<td>23</td>" in check  # cycle 1's total is shown …
+    series = html.split('data-testid="series"')[1].split("</table>")[0]
+
+    def withheld(month):
+        return "achtergehouden" in series.split(month)[1].split("</tr>")[0]
+
+    # … so both its months are hidden; cycle 2's months, whole, are shown.
+    assert withheld("2026-01") and withheld("2026-02")
+    assert not withheld("2026-03") and not withheld("2026-04")
 
 
 def test_a_cycle_in_plan_shows_no_figures_so_moving_its_end_by_a_day_tells_nothing(client, loop, project):
@@ -169,3 +194,148 @@ def test_a_download_is_logged_and_admin_cannot_move_cycle_dates(client, loop, pr
     assert row.user == researcher and row.event == "export"
     cycle_admin = admin.site._registry[CycleModel]
     assert {"starts_on", "ends_on", "phase"} <= set(cycle_admin.readonly_fields)
+
+
+def _second_project(project):
+    from evaluations.models import ImprovementProject
+
+    return ImprovementProject.objects.create(
+        name="Oost plus Klein",
+        aim="Ook het kleine team",
+        lead=project.lead,
+        starts_on=project.starts_on,
+        ends_on=project.ends_on,
+    )
+
+
+def test_two_projects_whose_scopes_differ_by_one_team_cannot_be_subtracted(
+    client, loop, project, settings, tmp_path
+):
+    """Total of {Oost, Klein} minus total of {Oost} would be Klein's 4, on the overview, the dashboards,
+    the cycle pages or the exports. Set up behind the admin's back (its form refuses this, below), the
+    two projects show no referral figures at all."""
+    settings.EXPORT_ROOT = str(tmp_path)
+    small_team = TeamFactory(
+        organisation=loop["team"].organisation, name="Wijkteam Klein", kind="social_welfare"
+    )
+    bulk_referrals(loop, 30, months=6)
+    bulk_referrals(loop, 4, team=small_team, months=1)
+    wider = _second_project(project)
+    wider.teams.set([loop["team"], small_team])
+    Cycle.objects.create(
+        project=wider, number=1, starts_on=date(2026, 1, 1), ends_on=date(2026, 6, 30), phase="do"
+    )
+    from tests.factories import ProfessionalFactory
+
+    researcher = ProfessionalFactory(profile__discipline="researcher")  # may open both
+    client.force_login(researcher)
+    overview = client.get(reverse("evaluations:projects")).content.decode()
+    rows = overview.split('data-testid="project-row"')[1:]
+    assert len(rows) == 2
+    for row in rows:
+        row = row.split("</tr>")[0]
+        assert re.findall(r'data-testid="sent">([^<]*)<', row) == ["achtergehouden"]
+        assert "34" not in row and "30" not in row
+    seen = ""
+    for p in (project, wider):
+        dashboard = client.get(reverse("evaluations:dashboard", args=[p.pk]) + "?cycle=1").content.decode()
+        assert 'data-testid="shared-ground"' in dashboard
+        cycle = client.get(reverse("evaluations:cycle", args=[p.pk, 1])).content.decode()
+        assert 'data-testid="shared-ground"' in cycle
+        seen += dashboard + cycle
+    # Neither total, nor any count that would tell one from the other, is on any of these pages.
+    for fragment in re.findall(
+        r'data-testid="(?:indicators|per-team|per-pathway|series)".*?</(?:table|ul)>', seen, re.S
+    ):
+        assert not re.search(r">\s*(30|34|4)\s*<", fragment)
+    # The monthly export says the same.
+    export = Export.objects.create(
+        project=wider, requested_by=project.lead, dataset="indicators", format="csv"
+    )
+    export_build(export_id=export.pk)
+    rows = list(csv.reader(export_path(Export.objects.get(pk=export.pk)).open()))
+    assert rows[1][:2] == ["all", "withheld"] and len(rows) == 2
+    # Once the second project covers a later period, both tell their story again.
+    wider.starts_on, wider.ends_on = date(2027, 1, 1), date(2027, 12, 31)
+    wider.save()
+    client.force_login(project.lead)
+    dashboard = client.get(reverse("evaluations:dashboard", args=[project.pk]) + "?cycle=1").content.decode()
+    assert 'data-testid="shared-ground"' not in dashboard
+    assert "30" in dashboard.split('data-testid="indicators"')[1].split("</table>")[0]
+
+
+def test_the_admin_refuses_a_project_that_would_count_another_projects_referrals(rf, loop, project):
+    from django.contrib import admin
+
+    from evaluations.models import ImprovementProject
+    from tests.factories import ProfessionalFactory
+
+    staff = ProfessionalFactory(is_staff=True, is_superuser=True)
+    request = rf.get("/")
+    request.user = staff
+    model_admin = admin.site._registry[ImprovementProject]
+    small_team = TeamFactory(
+        organisation=loop["team"].organisation, name="Wijkteam Klein", kind="social_welfare"
+    )
+    other_team = TeamFactory(
+        organisation=loop["team"].organisation, name="Wijkteam Noord", kind="social_welfare"
+    )
+    base = {"name": "Nieuw", "aim": "Doel", "lead": project.lead.pk}
+
+    def attempt(obj=None, **fields):
+        form_class = model_admin.get_form(request, obj)
+        form = form_class(data={**base, **fields}, instance=obj)
+        return form.is_valid(), " ".join(form.non_field_errors())
+
+    # Nested in the project (its team plus one): refused, naming the project.
+    ok, error = attempt(teams=[loop["team"].pk, small_team.pk], starts_on="2026-03-01", ends_on="2026-09-30")
+    assert not ok and "Gezond Oost" in error
+    # No teams means every team: refused as well; so is the same team on a day of overlap.
+    assert not attempt(starts_on="2026-12-31", ends_on="2027-06-30")[0]
+    # Another team, or a period after the project's: fine.
+    assert attempt(teams=[other_team.pk], starts_on="2026-03-01", ends_on="2026-09-30")[0]
+    assert attempt(teams=[loop["team"].pk], starts_on="2027-01-01", ends_on="2027-06-30")[0]
+    # Another pathway only: no referral counts in both.
+    pathway = loop["pathways"]["maatschappelijk-werk"]
+    project.pathways.set([pathway])
+    other_pathway = next(p for p in loop["pathways"].values() if p.pk != pathway.pk)
+    assert attempt(
+        teams=[loop["team"].pk], pathways=[other_pathway.pk], starts_on="2026-03-01", ends_on="2026-09-30"
+    )[0]
+
+    # A date that has passed stays put; a future end may move to another future day.
+    current = {"name": project.name, "aim": project.aim, "lead": project.lead.pk, "teams": [loop["team"].pk]}
+    current["pathways"] = [pathway.pk]
+    form_class = model_admin.get_form(request, project)
+    moved_start = form_class(
+        data={**current, "starts_on": "2026-01-02", "ends_on": "2026-12-31"}, instance=project
+    )
+    assert not moved_start.is_valid() and "niet meer" in " ".join(moved_start.non_field_errors())
+    today = timezone.localdate()
+    ends_yesterday = form_class(
+        data={**current, "starts_on": "2026-01-01", "ends_on": str(today - timedelta(days=1))},
+        instance=project,
+    )
+    assert not ends_yesterday.is_valid()
+    later = form_class(data={**current, "starts_on": "2026-01-01", "ends_on": "2027-03-31"}, instance=project)
+    assert later.is_valid(), later.errors
+
+
+def test_the_hubs_year_is_rounded_so_that_it_cannot_be_set_against_a_project(client, loop, project):
+    from tests.factories import ProfessionalFactory
+
+    small_team = TeamFactory(
+        organisation=loop["team"].organisation, name="Wijkteam Klein", kind="social_welfare"
+    )
+    today = timezone.localdate()
+    bulk_referrals(
+        loop, 30, months=1, first_month=today.month
+    )  # this month: in the project and the hub's year
+    bulk_referrals(loop, 3, team=small_team, months=1, first_month=today.month)  # outside the project
+    client.force_login(ProfessionalFactory(is_staff=True))
+    html = client.get(reverse("evaluations:projects")).content.decode()
+    hub = html.split('data-testid="hub-row"')[1].split("</tr>")[0]
+    project_row = html.split('data-testid="project-row"')[1].split("</tr>")[0]
+    assert ">30<" in project_row
+    assert "ongeveer 30" in hub
+    assert ">33<" not in hub  # 33 − 30 would be the small team's 3

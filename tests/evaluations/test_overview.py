@@ -18,22 +18,23 @@ def test_the_overview_agrees_with_the_indicators_of_each_project(loop, project):
     other_team = TeamFactory(name="Welzijn Noord")
     bulk_referrals(loop, 60)
     bulk_referrals(loop, 25, team=other_team)  # outside the project's team: not in its figures
-    everything = ImprovementProject.objects.create(
-        name="Hele wijk",
-        aim="Alles",
+    north = ImprovementProject.objects.create(  # the other team only: no referral counts in both
+        name="Noord",
+        aim="Noord",
         lead=project.lead,
         starts_on=date(2026, 1, 1),
         ends_on=date(2026, 12, 31),
     )
+    north.teams.set([other_team])
     admin = ProfessionalFactory(is_staff=True)
     rows = {row["project"].pk: row for row in projects_overview(user=admin)["rows"]}
-    for p in (project, everything):
+    for p in (project, north):
         expected = indicators(project_referrals(p, start=p.starts_on, end=p.ends_on))
         assert rows[p.pk]["sent"] == expected["sent"]
         assert rows[p.pk]["acceptance_rate"] == expected["acceptance_rate"]
         assert rows[p.pk]["declined_share"] == expected["declined_share"]
         assert rows[p.pk]["reminders_per_referral"] == expected["reminders_per_referral"]
-    assert rows[project.pk]["sent"] == 60 and rows[everything.pk]["sent"] == 85
+    assert rows[project.pk]["sent"] == 60 and rows[north.pk]["sent"] == 25
     assert rows[project.pk]["cycle"] == 2
 
 
