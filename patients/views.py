@@ -8,8 +8,8 @@ model's repr leaves it out, and it is shown only in the practice's full view.
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 
 from collab_hub.audit.models import AccessEvent
 from collab_hub.audit.services import AuditContext, access_log_write
+from collab_hub.core.http import local_url
 from collab_hub.core.panels import collect
 from teams.selectors import care_practices_of
 
@@ -193,9 +194,9 @@ def consent_create(request, pk: int):
         else:
             messages.success(request, _("Consent recorded."))
             # Sending a referral may have sent the GP here first: go back there afterwards.
-            next_url = request.POST.get("next", "")
-            if next_url and url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
-                return redirect(next_url)
+            next_url = local_url(request, request.POST.get("next"))
+            if next_url:
+                return HttpResponseRedirect(next_url)
             return redirect("patients:detail", pk=pk)
     return render(
         request,

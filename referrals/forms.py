@@ -30,7 +30,13 @@ def letter_form_fields(pathway: Pathway) -> dict[str, forms.Field]:
 
 class ReferralForm(forms.Form):
     # A token per form: posting the same form twice (a double click, a retry) sends one referral.
-    submission = forms.CharField(widget=forms.HiddenInput, max_length=64, required=False)
+    # The form's own token (a uuid4 in hex, views.referral_create): anything else is a forged form.
+    submission = forms.RegexField(
+        regex=r"^[0-9a-f]{32}$",
+        widget=forms.HiddenInput,
+        required=False,
+        error_messages={"invalid": _("This form cannot be sent again. Open a new referral form.")},
+    )
     receiver = forms.ChoiceField(
         label=_("To"), help_text=_("The named contact is proposed; you may choose a colleague.")
     )

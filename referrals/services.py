@@ -463,8 +463,8 @@ def referral_send(
     except IntegrityError:
         # The same form, posted twice at once: the other request created it.
         existing = Referral.objects.filter(submission=submission, sender=by).first() if submission else None
-        if existing is None:
-            raise
+        if existing is None:  # someone else's token: a forged form, not a second click
+            raise ValidationError(_("This form cannot be sent again. Open a new referral form.")) from None
         return existing
     if shared_concerns:
         referral.shared_concerns.set(shared_concerns)

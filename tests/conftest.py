@@ -173,8 +173,35 @@ class _RecordEverything(logging.Handler):
 _everything = _RecordEverything()
 
 
+class _ServerErrors(logging.Handler):
+    """Every 500 the hub answers during the run (Django logs them on `django.request`), browser tests'
+    live server included: bad input must get a message or a 4xx, never a server error."""
+
+    def __init__(self):
+        super().__init__(level=logging.ERROR)
+        self.records: list[str] = []
+
+    def emit(self, record):
+        if getattr(record, "status_code", 0) == 500:
+            self.records.append(record.getMessage())
+
+
+_server_errors = _ServerErrors()
+
+
+@pytest.fixture(autouse=True)
+def _no_server_error(request):
+    """A test fails when the hub answered 500 during it, unless it provokes one on purpose."""
+    before = len(_server_errors.records)
+    yield
+    new = _server_errors.records[before:]
+    if new and request.node.get_closest_marker("server_error_expected") is None:
+        pytest.fail(f"The hub answered {len(new)} server error(s) during this test: {new[:3]}")
+
+
 def pytest_sessionstart(session):
     logging.getLogger().addHandler(_everything)
+    logging.getLogger("django.request").addHandler(_server_errors)
 
 
 def pytest_sessionfinish(session, exitstatus):

@@ -1,6 +1,19 @@
 from django import forms
 from django.contrib.auth import authenticate
+from django.contrib.auth.forms import AuthenticationForm
+from django.core.validators import MaxLengthValidator
 from django.utils.translation import gettext_lazy as _
+
+
+class LoginForm(AuthenticationForm):
+    """Django's log-in form, with the user name's length checked before anything else sees it: Django
+    sets the field's max_length after the field was made, so no validator enforces it, and a longer
+    name reached `authenticate` and django-axes' 255-character column (a server error)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        field = self.fields["username"]
+        field.validators.append(MaxLengthValidator(field.max_length))
 
 
 class TokenForm(forms.Form):

@@ -9,7 +9,6 @@ from django.contrib.auth.views import redirect_to_login
 from django.shortcuts import redirect, render, resolve_url
 from django.urls import reverse
 from django.utils.decorators import method_decorator
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -19,9 +18,10 @@ from django_otp.plugins.otp_static.models import StaticDevice
 
 from collab_hub.audit.models import SecurityEvent
 from collab_hub.audit.services import security_event
+from collab_hub.core.http import local_url
 
 from . import twofactor
-from .forms import ReauthenticateForm, TokenForm
+from .forms import LoginForm, ReauthenticateForm, TokenForm
 from .lockout import address_throttled
 from .middleware import PASSWORD_AT
 from .services import login_session_record, sessions_end_for, user_set_language
@@ -44,6 +44,7 @@ class LoginView(auth_views.LoginView):
     """Django's login, then the interface follows the person's saved language preference."""
 
     redirect_authenticated_user = True
+    authentication_form = LoginForm
 
     def post(self, request, *args, **kwargs):
         if address_throttled(request):
@@ -88,12 +89,8 @@ def set_language(request):
 
 
 def _next_url(request) -> str:
-    target = request.POST.get("next") or request.GET.get("next") or ""
-    if url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return target
-    return resolve_url(settings.LOGIN_REDIRECT_URL)
+    target = request.POST.get("next") or request.GET.get("next")
+    return local_url(request, target) or resolve_url(settings.LOGIN_REDIRECT_URL)
 
 
 # Session keys of an enrolment: the unconfirmed authenticator shown on the page, and until when a

@@ -2,11 +2,13 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.core.paginator import Paginator
+from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
+
+from collab_hub.core.http import local_url
 
 from .models import Notification
 from .services import notification_mark_read
@@ -61,8 +63,8 @@ def notification_read(request, pk: int):
     """Mark one notification read and go to what it is about (someone else's notification: 404)."""
     target = get_object_or_404(Notification.objects.filter(recipient=request.user), pk=pk).link
     notification_mark_read(user=request.user, pk=pk)
-    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
-        return redirect(target)
+    if local_url(request, target):
+        return HttpResponseRedirect(target)
     return redirect("notifications:list")
 
 

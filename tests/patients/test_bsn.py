@@ -91,6 +91,7 @@ def test_bsn_stays_out_of_urls_logs_and_the_access_log_through_a_whole_flow(clie
 
 
 @pytest.mark.django_db
+@pytest.mark.server_error_expected
 def test_a_server_error_while_saving_a_bsn_does_not_show_it(client, trio, settings):
     """Even the debug error page (and so the error e-mail and log) leaves the BSN out."""
     settings.DEBUG = True

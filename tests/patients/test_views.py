@@ -96,9 +96,16 @@ def test_record_consent_and_bad_input(client, gp, trio):
     future = (date.today() + timedelta(days=3)).isoformat()
     assert "toekomst" in client.post(url, {**base, "given_on": future}).content.decode()
     assert Consent.objects.filter(purpose="joint_consultation").count() == 0
-    assert client.post(url, base).status_code == 302
+    # A `next` that is no path on this site (a bare word used to be looked up as a view: a 500) or
+    # another host: back to the patient's page.
+    response = client.post(url, {**base, "next": "Test"})
+    patient_page = reverse("patients:detail", args=[trio["patient"].pk])
+    assert response.status_code == 302 and response["Location"] == patient_page
     consent = Consent.objects.get(purpose="joint_consultation")
     assert consent.recorded_by == trio["owner"]
+    consent.delete()
+    response = client.post(url, {**base, "next": "https://elders.example/"})
+    assert response["Location"] == patient_page
 
 
 def test_withdrawing_twice_gives_a_clear_message(client, gp, trio):

@@ -602,6 +602,12 @@ def test_sending_the_same_form_twice_sends_one_referral(loop):
     second = send(loop, submission="form-token-1")
     assert first.pk == second.pk and Referral.objects.count() == 1
     assert Event.objects.filter(kind="sent").count() == 1
+    # Another GP's form token (forged, or guessed) is refused with a message, not a server error,
+    # and gives nothing of the first GP's referral away.
+    colleague = make_gp(loop["practice"])
+    with pytest.raises(ValidationError, match="niet nog eens"):
+        send(loop, by=colleague, submission="form-token-1")
+    assert Referral.objects.count() == 1
 
 
 @pytest.mark.django_db
