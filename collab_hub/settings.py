@@ -66,6 +66,10 @@ else:
     ]
 
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+# No form of the hub needs more than a few pages of text: a request body over 256 KB (files apart) is
+# refused with the 400 page before any view reads it, so a megabyte of "letter" is neither stored nor
+# crashed on (Django's default allows 2.5 MB).
+DATA_UPLOAD_MAX_MEMORY_SIZE = 256 * 1024
 
 INSTALLED_APPS = [
     "django.contrib.admin",

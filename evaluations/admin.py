@@ -114,6 +114,9 @@ class CycleAdmin(admin.ModelAdmin):
     def has_add_permission(self, request) -> bool:
         return False
 
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False  # its referrals' months would move to another group: a cycle stays, or is abandoned
+
 
 @admin.register(ActionItem)
 class ActionItemAdmin(admin.ModelAdmin):

@@ -81,7 +81,7 @@ def seed(command) -> None:
             "area": Area.objects.filter(kind=Area.Kind.DISTRICT).first(),
             "lead": lead,
             "starts_on": start,
-            "ends_on": start + timedelta(days=730),
+            "ends_on": start + timedelta(days=1095),  # two years behind it, a third ahead for cycle 4
         },
     )
     project.teams.set(Team.objects.filter(kind__in=[Team.Kind.SOCIAL_WELFARE, Team.Kind.WELLBEING]))

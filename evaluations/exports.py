@@ -52,22 +52,21 @@ def _day(at):
 
 
 def _events(project) -> tuple[list[str], int, Iterator[list]]:
-    qs = (
-        Event.objects.filter(
-            referral__in=project_referrals(project, start=project.starts_on, end=project.ends_on)
-        )
-        .order_by("at", "pk")
-        .values_list(
-            "referral_id",
-            "referral__patient_id",
-            "referral__pathway__code",
-            "referral__receiving_team__name",
-            "kind",
-            "at",
-            "from_status",
-            "to_status",
-            "referral__decline_reason",
-        )
+    events = Event.objects.filter(
+        referral__in=project_referrals(project, start=project.starts_on, end=project.ends_on)
+    )
+    if shares_ground(project):  # the same referrals as another project's export: nothing to give
+        events = Event.objects.none()
+    qs = events.order_by("at", "pk").values_list(
+        "referral_id",
+        "referral__patient_id",
+        "referral__pathway__code",
+        "referral__receiving_team__name",
+        "kind",
+        "at",
+        "from_status",
+        "to_status",
+        "referral__decline_reason",
     )
     header = [
         "referral",
@@ -116,7 +115,7 @@ def _indicators(project) -> tuple[list[str], int, Iterator[list]]:
     if shares_ground(project):  # the dashboard shows no figures either (selectors.ground_shared)
         withheld = ["all", "withheld"] + [None] * (len(INDICATOR_COLUMNS) - 1)
         return ["month", *INDICATOR_COLUMNS], 1, iter([withheld])
-    series = project_series(project)
+    series, _withheld = project_series(project)
     rows = (
         [row["period"].strftime("%Y-%m")]
         + (

@@ -48,15 +48,14 @@ class PeriodForm(forms.Form):
         """Proposes the next cycle: from the day after this one, as many whole months as this one."""
         start = cycle.ends_on + timedelta(days=1)
         months = max(1, round((cycle.ends_on - cycle.starts_on).days / 30.44))
-        return PeriodForm(
-            initial={"starts_on": start, "ends_on": _first_of(start, months) - timedelta(days=1)}
-        )
+        end = min(_first_of(start, months) - timedelta(days=1), cycle.project.ends_on)
+        return PeriodForm(initial={"starts_on": start, "ends_on": end})
 
     @staticmethod
     def first(project) -> "PeriodForm":
         """Proposes a first cycle of three whole months, from the project's start."""
         start = project.starts_on
-        end = _first_of(start, 3) - timedelta(days=1)
+        end = min(_first_of(start, 3) - timedelta(days=1), project.ends_on) if start.year < 9999 else start
         return PeriodForm(initial={"starts_on": start, "ends_on": end})
 
     def clean(self):

@@ -5,6 +5,7 @@ first contact, closure) is credited to that period, so a referral that crosses a
 belongs to the cycle it was sent in.
 """
 
+from calendar import monthrange
 from datetime import date, timedelta
 
 from django.db.models import (
@@ -63,6 +64,9 @@ def referral_scope(project) -> tuple[tuple[int, ...], tuple[int, ...]]:
 
 
 def project_referrals(project, *, start: date, end: date) -> QuerySet[Referral]:
+    """The project's referrals sent from `start` to `end`, never outside the project's own period (a
+    cycle reaching past it would count referrals no figure of the project accounts for)."""
+    start, end = max(start, project.starts_on), min(end, project.ends_on, date.max - timedelta(days=1))
     # Bounds on the timestamp itself (not on its date) so the index on sent_at can be used.
     qs = Referral.objects.exclude(status=Status.ENTERED_IN_ERROR).filter(
         sent_at__gte=day_start(start), sent_at__lt=day_start(end + timedelta(days=1))
@@ -159,29 +163,53 @@ def indicators_per_period(qs: QuerySet[Referral], *, period: str = "month") -> l
     return [_rates(dict(row)) for row in rows]
 
 
-def project_series(project, cycles=None) -> list[dict]:
-    """The project's indicators per month over its whole span. The months of a cycle add up to the
-    cycle's total on its Check table (cycles run in whole months), and the months outside cycles to the
-    project's total on the overview less the cycles': a small month is hidden together with the next
-    smallest months *of the same cycle* (disclosure.protect), so no cycle total less its shown months
-    gives one month away. That also protects the project's total, the sum of all parts."""
+def whole_months(project, cycle) -> bool:
+    """Whether a cycle runs in whole months inside the project, so its total and its months agree
+    (services._check_dates asks it of every new date; older cycles may not)."""
+    last_day = monthrange(cycle.ends_on.year, cycle.ends_on.month)[1]
+    return (
+        (cycle.starts_on.day == 1 or cycle.starts_on == project.starts_on)
+        and (cycle.ends_on.day == last_day or cycle.ends_on == project.ends_on)
+        and project.starts_on <= cycle.starts_on
+        and cycle.ends_on <= project.ends_on
+    )
+
+
+def project_series(project, cycles=None) -> tuple[list[dict], set[int]]:
+    """The project's indicators per month over its whole span, and the cycles whose figures are
+    withheld. The months of a cycle are the parts of the cycle's total (its Check table shows it), the
+    months outside cycles those of the rest: when one month of a group is under five, every month of
+    that group is withheld (disclosure.protect), so no shown total less its shown months gives a month
+    away. The project's own total is shown only rounded (the overview), so the cycles need no such rule.
+
+    The months of a cycle in Plan count with those outside cycles (its dates may still move). Since a
+    group with a small month is withheld whole, a small month is hidden in every grouping, and moving
+    months between groups (a cycle starting Do) shows nothing a group's total did not. A cycle that does
+    not run in whole months inside the project (made before these rules) is withheld whole: its total
+    and its months disagree."""
     from .disclosure import protect
+    from .models import Phase
 
     rows = indicators_per_period(project_referrals(project, start=project.starts_on, end=project.ends_on))
     cycles = list(project.cycles.all()) if cycles is None else cycles
+    counted = [c for c in cycles if c.phase != Phase.PLAN]
+    withheld = {c.number for c in counted if not whole_months(project, c)}
 
     def part(row) -> int | None:
         day = max(timezone.localtime(row["period"]).date(), project.starts_on)
-        return next((c.number for c in cycles if c.starts_on <= day <= c.ends_on), None)
+        return next((c.number for c in counted if c.starts_on <= day <= c.ends_on), None)
 
     parts: dict[int | None, list[int]] = {}
     for i, row in enumerate(rows):
         parts.setdefault(part(row), []).append(i)
     hidden = [False] * len(rows)
-    for members in parts.values():
-        for i, hide in zip(members, protect([rows[i].get("sent") for i in members]), strict=True):
+    for key, members in parts.items():
+        sizes = [rows[i].get("sent") for i in members]
+        month_hidden = [True] * len(members) if key in withheld else protect(sizes)
+        for i, hide in zip(members, month_hidden, strict=True):
             hidden[i] = hide
-    return [_hidden(row) if hide else suppress(row) for row, hide in zip(rows, hidden, strict=True)]
+    series = [_hidden(row) if hide else suppress(row) for row, hide in zip(rows, hidden, strict=True)]
+    return series, withheld
 
 
 def _hidden(row: dict) -> dict:

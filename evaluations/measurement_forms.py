@@ -66,7 +66,7 @@ class OutcomeForm(AnswerForm):
 
 class RoundForm(forms.Form):
     moment = forms.ChoiceField(label=_("Moment"), choices=MeasurementRound.Moment.choices)
-    after_cycle = forms.IntegerField(label=_("After cycle"), required=False, min_value=1)
+    after_cycle = forms.IntegerField(label=_("After cycle"), required=False, min_value=1, max_value=999)
     closes_on = forms.DateField(label=_("Closes on"), widget=DateInput())
 
     def clean_closes_on(self):

@@ -142,8 +142,11 @@ def chart_data(charts: list[dict], first_label: str, latest_label: str) -> list[
 
 
 def outcome_change_per_cycle(*, project, cycles) -> list[dict]:
-    """Per cycle and instrument: the mean change per domain (latest up to the cycle's end minus the
-    first) over the project's patients measured at least twice; domains with under 5 patients hidden."""
+    """Per cycle and instrument: the mean change per domain within the cycle (the last measurement in
+    the cycle minus the first in it) over the project's patients measured at least twice in it; domains
+    with under 5 patients hidden. Within the cycle, not since the first measurement ever: cumulative
+    rows would repeat the earlier cycles' change, and the difference of two nested groups (6 patients
+    now, 5 at the previous cycle) would be one patient's change."""
     patients = project_referrals(project, start=project.starts_on, end=project.ends_on).values("patient_id")
     rows = list(
         OutcomeMeasurement.objects.filter(patient_id__in=patients, measured_on__lte=project.ends_on)
@@ -160,7 +163,10 @@ def outcome_change_per_cycle(*, project, cycles) -> list[dict]:
         for code, name in sorted(instruments.items()):
             series = defaultdict(list)
             for r in rows:
-                if r["version__instrument__code"] == code and r["measured_on"] <= cycle.ends_on:
+                if (
+                    r["version__instrument__code"] == code
+                    and cycle.starts_on <= r["measured_on"] <= cycle.ends_on
+                ):
                     series[r["patient_id"]].append(r["values"])
             changes = defaultdict(list)
             for values in series.values():

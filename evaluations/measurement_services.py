@@ -4,6 +4,7 @@ measurements per patient, and the effects calculator's cases."""
 import json
 import logging
 import random
+import secrets
 from datetime import date, timedelta
 
 from django.core.exceptions import ValidationError
@@ -105,7 +106,19 @@ def round_close(*, measurement_round: MeasurementRound, by) -> None:
 
 
 def _pending_key(round_id: int) -> str:
+    """A sorted set scored at random: Redis keeps (and snapshots) its members in score order, so not even
+    a copy of Redis's memory tells the order in which people answered (a list would)."""
+    return f"collab_hub:pending-answers:{round_id}"
+
+
+def _listed_key(round_id: int) -> str:
+    """Where answers waited, in answering order, before they went into a sorted set: still read."""
     return f"collab_hub:pending-responses:{round_id}"
+
+
+def _scored(items) -> dict:
+    rng = random.SystemRandom()
+    return {item: rng.random() for item in items}
 
 
 def _redis():
@@ -130,11 +143,13 @@ def response_submit(*, measurement_round: MeasurementRound, by, raw: dict) -> No
             if RoundInvitation.objects.filter(round=current, user=by).exists():
                 raise ValidationError(_("You answered this round already; thank you."))
             raise ValidationError(_("You were not invited to this round."))
+        # The nonce keeps two people's identical answers two members of the set.
         pending = json.dumps(
-            {"answers": answers, "scores": score(current.version, answers)}, cls=DjangoJSONEncoder
+            {"answers": answers, "scores": score(current.version, answers), "nonce": secrets.token_hex(8)},
+            cls=DjangoJSONEncoder,
         )
         try:
-            _redis().rpush(_pending_key(current.pk), pending)
+            _redis().zadd(_pending_key(current.pk), _scored([pending]))
         except Exception as exc:  # nothing is kept (the mark rolls back): the person may answer later
             raise ValidationError(
                 _(
@@ -150,12 +165,14 @@ def responses_store(*, measurement_round: MeasurementRound) -> int:
         pk=measurement_round.pk, state=MeasurementRound.State.CLOSED
     ).exists():
         return 0
-    key = _pending_key(measurement_round.pk)
+    key, listed = _pending_key(measurement_round.pk), _listed_key(measurement_round.pk)
     client = _redis()
     with client.pipeline(transaction=True) as pipe:
-        pipe.lrange(key, 0, -1)
-        pipe.delete(key)
-        items, _deleted = pipe.execute()
+        pipe.zrange(key, 0, -1)
+        pipe.lrange(listed, 0, -1)
+        pipe.delete(key, listed)
+        scored, older, _deleted = pipe.execute()
+    items = scored + older
     if not items:
         return 0
     random.SystemRandom().shuffle(items)
@@ -175,7 +192,7 @@ def responses_store(*, measurement_round: MeasurementRound) -> int:
                 ]
             )
     except Exception:
-        client.rpush(key, *items)  # kept for the next sweep
+        client.zadd(key, _scored(items))  # kept for the next sweep
         raise
     return len(items)
 

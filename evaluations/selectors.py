@@ -189,7 +189,7 @@ def referral_aggregates(*, project: ImprovementProject, cycles: list[Cycle], cur
         project.starts_on,
         project.ends_on,
         *referral_scope(project),
-        tuple((c.number, c.starts_on, c.ends_on) for c in cycles),
+        tuple((c.number, c.starts_on, c.ends_on, c.phase) for c in cycles),
         current.number if current else None,
     )
     key = "evaluations:aggregates:" + hashlib.sha256(repr((scope, _data_version())).encode()).hexdigest()
@@ -197,24 +197,32 @@ def referral_aggregates(*, project: ImprovementProject, cycles: list[Cycle], cur
     if cached is not None:
         return cached
     data = {**NO_FIGURES, "shared_ground": False}
+    # A cycle withheld with a small one (indicators.project_series) shows nothing: not its Check
+    # figures, not its breakdowns (they would add up to its total), not as anyone's previous cycle.
+    # (Computed either way, so the page's queries do not depend on the data; then blanked.)
+    data["series"], withheld = project_series(project, cycles)
+    data["withheld_cycles"] = withheld
     if current is not None:
         in_cycle = project_referrals(project, start=current.starts_on, end=current.ends_on)
         data["now"] = indicators(in_cycle)
-        if previous is not None:
-            data["before"] = indicators(
-                project_referrals(project, start=previous.starts_on, end=previous.ends_on)
-            )
         data["teams"] = indicators_per_team(in_cycle)
         data["pathways"] = sent_per_pathway(in_cycle)
         data["reasons"] = declined_by_reason(in_cycle)
-    data["series"] = project_series(project, cycles)
+        if current.number in withheld:
+            data.update(now={}, teams=[], pathways=[], reasons=[])
+    if previous is not None:
+        before = indicators(project_referrals(project, start=previous.starts_on, end=previous.ends_on))
+        data["before"] = {} if previous.number in withheld else before
     data["outcome_changes"] = outcome_change_per_cycle(project=project, cycles=cycles)
     cache.set(key, data, timeout=3600)
     return data
 
 
-def check_rows(*, cycle: Cycle, now: dict, before: dict) -> list[dict]:
-    """Check: the cycle's indicators next to its predictions and the previous cycle."""
+def check_rows(
+    *, cycle: Cycle, now: dict, before: dict, withheld: frozenset | set = frozenset()
+) -> list[dict]:
+    """Check: the cycle's indicators next to its predictions and the previous cycle. `withheld`: the
+    numbers of cycles hidden with a small one (indicators.project_series)."""
     now, before = suppress(now), (suppress(before) if before else {})
     return [
         {
@@ -222,8 +230,10 @@ def check_rows(*, cycle: Cycle, now: dict, before: dict) -> list[dict]:
             "label": LABELS[key],
             "value": now.get(key),
             "small": now["small"],
+            "withheld": cycle.number in withheld,
             "previous": before.get(key),
             "previous_small": before.get("small", False),
+            "previous_withheld": cycle.number - 1 in withheld,
             "prediction": cycle.predictions.get(key),
         }
         for key in CHECK_INDICATORS
@@ -266,7 +276,12 @@ def dashboard(*, project: ImprovementProject, cycle_number: int | None = None) -
         # While the dates can still change, the cycle shows no figures: comparing them across a one-day
         # change of dates would show what happened to a single referral.
         data = {**data, "now": {}, "teams": [], "pathways": [], "reasons": []}
-    rows = check_rows(cycle=current, now=data["now"], before=data["before"]) if current is not None else []
+    withheld = data.get("withheld_cycles", set())
+    rows = (
+        check_rows(cycle=current, now=data["now"], before=data["before"], withheld=withheld)
+        if current is not None
+        else []
+    )
     # Each breakdown below adds up to a total shown on this page: complementary suppression (disclosure.py).
     team_hidden = protect([row["sent"] for row in data["teams"]])
     teams = [
@@ -323,6 +338,7 @@ def dashboard(*, project: ImprovementProject, cycle_number: int | None = None) -
         "rounds": round_summaries(project=project),
         "outcome_changes": data["outcome_changes"],
         "shared_ground": data.get("shared_ground", False),
+        "cycle_withheld": current is not None and current.number in withheld,
         "meetings": ReflectionMeeting.objects.filter(project=project).select_related("cycle")[:10],
     }
 
@@ -354,7 +370,7 @@ def _overview_rates(row: dict, *, withheld: bool = False, rough: bool = False) -
     if withheld:
         row, sent_shown = dict.fromkeys(row), str(WITHHELD)
     elif rough and not small:
-        rounded = number_format(round(sent, -1), force_grouping=True)
+        rounded = number_format((sent + 5) // 10 * 10, force_grouping=True)  # halves up, not to even
         row, sent_shown = dict.fromkeys(row), _("about %(n)s") % {"n": rounded}
     else:
         sent_shown = shown(sent) if sent else "0"
@@ -405,7 +421,8 @@ def projects_overview(*, user) -> dict:
         shared = ground_shared()
         for pk, *values in cursor.fetchall():
             row = dict(zip(OVERVIEW_COLUMNS, values, strict=True))
-            figures[pk] = _overview_rates(row, withheld=pk in shared)
+            # Rounded: the exact total less the cycles' shown totals would give a small cycle away.
+            figures[pk] = _overview_rates(row, withheld=pk in shared, rough=True)
         since = timezone.localdate() - timedelta(days=365)
         cursor.execute(
             f"SELECT {sums} FROM {ReferralTally._meta.db_table} t WHERE t.day > %s",  # noqa: S608 (names only)

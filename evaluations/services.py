@@ -1,6 +1,6 @@
 """Writes of the evaluations app: a cycle moves phase by phase; Act can seed the next Plan."""
 
-from datetime import timedelta
+from datetime import date
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -9,7 +9,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from .disclosure import Scope, share_ground
-from .indicators import LABELS
+from .indicators import LABELS, whole_months
 from .models import (
     PHASE_ORDER,
     ActionItem,
@@ -49,9 +49,12 @@ def _check_dates(project, starts_on, ends_on, *, exclude=None, number=None) -> N
             _("A cycle starts within the project, on or after %(start)s.")
             % {"start": date_format(project.starts_on, "SHORT_DATE_FORMAT")}
         )
-    if not (starts_on.day == 1 or starts_on == project.starts_on) or not (
-        (ends_on + timedelta(days=1)).day == 1 or ends_on == project.ends_on
-    ):
+    if ends_on > project.ends_on:
+        raise ValidationError(
+            _("A cycle ends within the project, on or before %(end)s.")
+            % {"end": date_format(project.ends_on, "SHORT_DATE_FORMAT")}
+        )
+    if not whole_months(project, Cycle(starts_on=starts_on, ends_on=ends_on)):
         # A cycle's total and the run chart's months then cover the same days: the difference of a
         # cycle and its months would otherwise be the referrals of a few days at its edges.
         raise ValidationError(
@@ -87,12 +90,17 @@ def _check_dates(project, starts_on, ends_on, *, exclude=None, number=None) -> N
         )
 
 
+EARLIEST, LATEST = date(2000, 1, 1), date(2100, 12, 31)
+
+
 def check_project_scope(scope: Scope, *, before: Scope | None = None, today=None) -> None:
     """A project's scope and period, before they are saved (docs/privacy-aggregates.md):
     - no other project may count the same referrals (disclosure.share_ground): two totals that differ
       by one team, one pathway or a few days would tell that group's figures by subtraction;
     - a date that has passed is fixed, and no date moves into the past: moving the end of a finished
-      project by a day would show what happened that day."""
+      project by a day would show what happened that day;
+    - once started, its teams and pathways are fixed (one team less would tell that team's figures);
+    - its dates hold its cycles, which run in whole months."""
     today = today or timezone.localdate()
     if scope.ends_on < scope.starts_on:
         raise ValidationError(_("A project cannot end before it starts."))
@@ -111,6 +119,35 @@ def check_project_scope(scope: Scope, *, before: Scope | None = None, today=None
         ):
             if old != new and (old <= today or new <= today):
                 raise ValidationError(message % {"old": date_format(old, "SHORT_DATE_FORMAT")})
+    if scope.starts_on < EARLIEST or scope.ends_on > LATEST:
+        raise ValidationError(
+            _("A project runs between %(earliest)s and %(latest)s.")
+            % {"earliest": EARLIEST.year, "latest": LATEST.year}
+        )
+    started = before is not None and before.starts_on <= today
+    if started and (before.teams, before.pathways) != (scope.teams, scope.pathways):
+        # One team more or less after the start would tell that team's figures by subtraction.
+        raise ValidationError(
+            _(
+                "The teams and pathways of a project that has started are fixed. For other teams or "
+                "pathways, start a new project after this one."
+            )
+        )
+    if scope.pk is not None:
+        for cycle in Cycle.objects.filter(project_id=scope.pk).order_by("number"):
+            inside = scope.starts_on <= cycle.starts_on and cycle.ends_on <= scope.ends_on
+            if not inside or not whole_months(scope, cycle):
+                raise ValidationError(
+                    _(
+                        "Cycle %(number)s runs from %(start)s to %(end)s: the project's dates must hold "
+                        "its cycles, which run in whole months."
+                    )
+                    % {
+                        "number": cycle.number,
+                        "start": date_format(cycle.starts_on, "SHORT_DATE_FORMAT"),
+                        "end": date_format(cycle.ends_on, "SHORT_DATE_FORMAT"),
+                    }
+                )
     scopes = {s.pk: s for s in project_scopes()}
     shared = sorted(pk for pk, other in scopes.items() if share_ground(scope, other))
     if shared:

@@ -87,7 +87,8 @@ def meeting_create(request, pk: int):
             messages.success(request, _("Reflection meeting recorded."))
     else:
         report_form_errors(request, form)
-    suffix = f"?cycle={request.POST.get('cycle')}" if request.POST.get("cycle", "").isdigit() else ""
+    cycle = request.POST.get("cycle", "")
+    suffix = f"?cycle={cycle}" if cycle.isascii() and cycle.isdecimal() else ""
     return redirect(reverse("evaluations:dashboard", args=[project.pk]) + suffix)
 
 
@@ -128,7 +129,9 @@ def _cycle_page(request, project, cycle, *, forms=None, status=200):
             cycle=cycle,
             now={} if cycle.phase == Phase.PLAN else aggregates["now"],
             before=aggregates["before"],
+            withheld=aggregates.get("withheld_cycles", set()),
         ),
+        "cycle_withheld": cycle.number in aggregates.get("withheld_cycles", set()),
         "planning": cycle.phase == Phase.PLAN,
         "shared_ground": aggregates.get("shared_ground", False),
         "do_log": cycle.do_log.select_related("author").order_by("on", "pk"),
@@ -263,7 +266,8 @@ def action_create(request, pk: int):
     else:
         report_form_errors(request, form)
     raw = request.POST.get("cycle", "")
-    cycle = project.cycles.filter(pk=int(raw)).first() if raw.isdigit() else None
+    # isdecimal, not isdigit: "²" is a digit that int() refuses.
+    cycle = project.cycles.filter(pk=int(raw)).first() if raw.isdecimal() and raw.isascii() else None
     return _back(cycle) if cycle else redirect("evaluations:dashboard", pk=project.pk)
 
 

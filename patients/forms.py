@@ -20,7 +20,8 @@ class DateInput(forms.DateInput):
 def tidy_postcode(value: str) -> str:
     """'6535ab' → '6535 AB'; raise a clear error for a postcode that cannot exist."""
     compact = value.replace(" ", "").upper()
-    if len(compact) != 6 or not compact[:4].isdigit() or compact[0] == "0" or not compact[4:].isalpha():
+    ascii_ok = compact.isascii() and compact[:4].isdecimal() and compact[4:].isalpha()
+    if len(compact) != 6 or not ascii_ok or compact[0] == "0":
         raise forms.ValidationError(_("Enter a Dutch postcode such as 6535 AB."))
     if compact[4:] in UNUSED_POSTCODE_LETTERS:
         raise forms.ValidationError(
@@ -153,6 +154,7 @@ class EmergencyAccessForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("Why you need this patient's data now. The access is checked afterwards."),
         required=False,
+        max_length=500,  # the care relationship's column
     )
 
     def clean_postcode(self):

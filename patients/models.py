@@ -23,7 +23,7 @@ MEDICAL_DOMAINS = frozenset({LifeDomain.MENTAL_HEALTH, LifeDomain.PHYSICAL_HEALT
 
 def bsn_is_valid(value: str) -> bool:
     """The Dutch citizen service number's 11-test (elfproef): 9 digits, weighted sum divisible by 11."""
-    if len(value) != 9 or not value.isdigit():
+    if len(value) != 9 or not (value.isascii() and value.isdecimal()):  # "²" is a digit int() refuses
         return False
     weights = (9, 8, 7, 6, 5, 4, 3, 2, -1)
     total = sum(int(d) * w for d, w in zip(value, weights, strict=True))

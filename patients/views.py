@@ -247,7 +247,8 @@ def emergency_access(request):
                 last_name="",
                 date_of_birth=None,
                 postcode="",
-                reason=str(request.POST.get("reason", "")),
+                # Raw text into the log: no NUL (Postgres refuses it), no more than the column takes.
+                reason=str(request.POST.get("reason", "")).replace("\x00", "")[:500],
             )
         raise PermissionDenied
     form = EmergencyAccessForm(request.POST or None)

@@ -461,8 +461,10 @@ def referral_send(
         with transaction.atomic():
             referral = Referral.objects.create(**fields)
     except IntegrityError:
+        if not submission or not Referral.objects.filter(submission=submission).exists():
+            raise  # another constraint: not about the form's token
         # The same form, posted twice at once: the other request created it.
-        existing = Referral.objects.filter(submission=submission, sender=by).first() if submission else None
+        existing = Referral.objects.filter(submission=submission, sender=by).first()
         if existing is None:  # someone else's token: a forged form, not a second click
             raise ValidationError(_("This form cannot be sent again. Open a new referral form.")) from None
         return existing

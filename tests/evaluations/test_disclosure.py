@@ -21,12 +21,13 @@ from tests.factories import TeamFactory
 pytestmark = pytest.mark.django_db
 
 
-def test_small_parts_are_hidden_with_others_until_they_cannot_be_told_apart():
-    # Hidden parts add up to at least ten, at least two are hidden, and all look the same.
+def test_a_breakdown_shows_every_part_or_none():
+    # Partners chosen by size leave a reader room to work back ([4, 6, 6] with 4 and a 6 hidden: the
+    # partner is at most the shown 6, so the small one is 4): all or nothing.
     assert protect([8, 4]) == [True, True]
-    assert protect([20, 9, 3]) == [False, True, True]  # 9 + 3 = 12: the 20 may stay
-    assert protect([20, 1, 1]) == [True, True, True]  # 1 + 1 = 2 would give both away
-    assert protect([5, 5, 3]) == [True, True, True]
+    assert protect([20, 9, 3]) == [True, True, True]
+    assert protect([4, 6, 6]) == [True, True, True]
+    assert protect([4, 4, 4, 4, 5]) == [True] * 5
     assert protect([30, 12]) == [False, False]
     assert protect([12]) == [False]
     assert protect([]) == []
@@ -255,6 +256,9 @@ def test_two_projects_whose_scopes_differ_by_one_team_cannot_be_subtracted(
     export_build(export_id=export.pk)
     rows = list(csv.reader(export_path(Export.objects.get(pk=export.pk)).open()))
     assert rows[1][:2] == ["all", "withheld"] and len(rows) == 2
+    events = Export.objects.create(project=wider, requested_by=researcher, dataset="events", format="csv")
+    export_build(export_id=events.pk)
+    assert len(list(csv.reader(export_path(Export.objects.get(pk=events.pk)).open()))) == 1  # the header
     # Once the second project covers a later period, both tell their story again.
     wider.starts_on, wider.ends_on = date(2027, 1, 1), date(2027, 12, 31)
     wider.save()
@@ -336,6 +340,80 @@ def test_the_hubs_year_is_rounded_so_that_it_cannot_be_set_against_a_project(cli
     html = client.get(reverse("evaluations:projects")).content.decode()
     hub = html.split('data-testid="hub-row"')[1].split("</tr>")[0]
     project_row = html.split('data-testid="project-row"')[1].split("</tr>")[0]
-    assert ">30<" in project_row
+    assert "ongeveer 30" in project_row  # projects are rounded too (a small cycle is no difference)
     assert "ongeveer 30" in hub
     assert ">33<" not in hub  # 33 − 30 would be the small team's 3
+
+
+def test_a_small_cycle_is_not_the_overview_total_less_the_other_cycles(client, loop, project):
+    """Cycles 1 (40), 2 (38) and a fresh cycle 3 (3 so far): the overview's project total is rounded
+    (about 80), so 80 − 40 − 38 leaves cycle 3 anywhere from nothing to seven; its own Check says <5 and
+    its months are withheld."""
+    project.cycles.filter(number=2).update(ends_on=date(2026, 10, 31), phase="closed", decision="adopt")
+    Cycle.objects.create(
+        project=project, number=3, starts_on=date(2026, 11, 1), ends_on=date(2026, 12, 31), phase="do"
+    )
+    bulk_referrals(loop, 40, months=6)
+    bulk_referrals(loop, 38, months=4, first_month=7)
+    bulk_referrals(loop, 3, months=1, first_month=11)
+    client.force_login(project.lead)
+    overview = client.get(reverse("evaluations:projects")).content.decode()
+    row = overview.split('data-testid="project-row"')[1].split("</tr>")[0]
+    assert re.findall(r'data-testid="sent">([^<]*)<', row) == ["ongeveer 80"] and "81" not in row
+
+    def check(number):
+        url = reverse("evaluations:dashboard", args=[project.pk]) + f"?cycle={number}"
+        html = client.get(url).content.decode()
+        return html, html.split('data-testid="indicators"')[1].split("</table>")[0].split("</tr>")[1]
+
+    html, sent = check(3)
+    assert "&lt;5" in sent and ">3<" not in sent
+    html, sent = check(2)
+    assert "<td>38</td>" in sent  # the closed cycles keep telling their story
+    series = html.split('data-testid="series"')[1].split("</table>")[0]
+    assert series.split("2026-11")[1].split("</tr>")[0].count("achtergehouden") == 4
+    assert "achtergehouden" not in series.split("2026-08")[1].split("</tr>")[0]
+
+
+def test_cycles_stay_inside_the_project_and_a_started_projects_teams_are_fixed(rf, loop, project):
+    from django.contrib import admin
+
+    from evaluations.models import ImprovementProject
+    from tests.factories import ProfessionalFactory
+
+    lead = project.lead
+    second = project.cycles.get(number=2)
+    plan = {"objective": "Sneller", "change_to_test": "Vast spreekuur", "measures": "", "predictions": {}}
+    with pytest.raises(ValidationError, match="binnen het project"):
+        cycle_plan_update(
+            cycle=second, by=lead, starts_on=date(2026, 7, 1), ends_on=date(2027, 1, 31), **plan
+        )
+    staff = ProfessionalFactory(is_staff=True, is_superuser=True)
+    request = rf.get("/")
+    request.user = staff
+    form_class = admin.site._registry[ImprovementProject].get_form(request, project)
+    current = {"name": project.name, "aim": project.aim, "lead": lead.pk, "starts_on": "2026-01-01"}
+    # The project's end may not move before its last cycle's end, nor off a whole month of a cycle.
+    shorter = form_class(
+        data={**current, "teams": [loop["team"].pk], "ends_on": "2026-12-15"}, instance=project
+    )
+    assert not shorter.is_valid()
+    # Another team after the start: refused (its figures would be the difference).
+    other = TeamFactory(organisation=loop["team"].organisation, name="Wijkteam Klein", kind="social_welfare")
+    wider = form_class(
+        data={**current, "teams": [loop["team"].pk, other.pk], "ends_on": "2026-12-31"}, instance=project
+    )
+    assert not wider.is_valid() and "vast" in " ".join(wider.non_field_errors())
+    # A date far away is refused with a message, not a server error.
+    far = form_class(data={**current, "teams": [loop["team"].pk], "ends_on": "9999-12-31"}, instance=project)
+    assert not far.is_valid()
+
+
+def test_the_hub_total_rounds_halves_up():
+    from django.utils import translation
+
+    from evaluations.selectors import _overview_rates
+
+    row = {"sent": 25, "accepted": 20, "declined": 5, "completed": 10, "reminders": 3}
+    with translation.override("en"):
+        assert _overview_rates(row, rough=True)["sent_shown"] == "about 30"  # round() would give 20

@@ -111,15 +111,25 @@ def test_indicator_export_suppresses_small_months(settings, tmp_path, loop, data
     settings.EXPORT_ROOT = tmp_path
     bulk_referrals(loop, 2, first_month=8, months=1)
     bulk_referrals(loop, 10, first_month=9, months=1)
-    bulk_referrals(loop, 10, first_month=10, months=1)
+    bulk_referrals(loop, 20, first_month=10, months=1)
     _, path = build(data, researcher, "indicators")
     rows = {r["month"]: r for r in csv.DictReader(path.open(encoding="utf-8"))}
     assert rows["2026-01"]["sent"] == "withheld"  # 12 referrals over three months: 4 a month
-    # August's 2 is hidden with the next smallest month of the same cycle (July–December), since the
-    # cycle's total less its shown months would give it away.
-    assert rows["2026-08"]["sent"] == "withheld" and rows["2026-08"]["acceptance_rate"] == ""
-    assert rows["2026-09"]["sent"] == "withheld"
-    assert rows["2026-10"]["sent"] == "10" and rows["2026-10"]["acceptance_rate"] == "0.6"
+    # August's 2 is withheld with every month of its group (July–December: cycle 2, still in Plan,
+    # counts with the months outside cycles), since that group's total less its shown months would
+    # give it away; cycle 1's months (January–March, 4 each) likewise.
+    for month in ("2026-08", "2026-09", "2026-10"):
+        assert rows[month]["sent"] == "withheld" and rows[month]["acceptance_rate"] == ""
+    # Cycle 2 started (Do) on July and August only: September and October, outside cycles and all
+    # five or more, are shown; August, alone in its cycle, stays withheld.
+    from evaluations.models import Cycle
+
+    Cycle.objects.filter(number=2).update(phase="do", ends_on=date(2026, 8, 31))
+    _, path = build(data, researcher, "indicators")
+    rows = {r["month"]: r for r in csv.DictReader(path.open(encoding="utf-8"))}
+    assert rows["2026-08"]["sent"] == "withheld"
+    assert rows["2026-09"]["sent"] == "10" and rows["2026-10"]["sent"] == "20"
+    assert rows["2026-10"]["acceptance_rate"] == "0.65"
 
 
 def test_progress_is_written_while_rows_stream(settings, tmp_path, monkeypatch, data, researcher):

@@ -1,5 +1,6 @@
 """Instruments, anonymous questionnaire rounds, ZRM/Positive Health over time, effects calculator."""
 
+import json
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -213,6 +214,16 @@ def test_outcome_change_per_cycle_on_known_data(loop, project, instruments):
     OutcomeMeasurement.objects.filter(patient=patients[0]).order_by("measured_on").last().delete()
     first = next(r for r in outcome_change_per_cycle(project=project, cycles=cycles) if r["cycle"] == 1)
     assert all(d["n"] is None and d["change"] is None for d in first["domains"])  # 4 patients: hidden
+    # Within each cycle, not cumulative: cycle 2 has no measurements, so it repeats nothing of cycle 1.
+    second = next(r for r in rows if r["cycle"] == 2) if any(r["cycle"] == 2 for r in rows) else None
+    assert second is None or all(d["n"] is None for d in second["domains"])
+    for patient in patients[:5]:
+        measure(patient, zrm, date(2026, 8, 1), {"financien": 3, "huisvesting": 2}, worker)
+        measure(patient, zrm, date(2026, 9, 1), {"financien": 4, "huisvesting": 2}, worker)
+    Cycle.objects.filter(project=project, number=2).update(phase="do")
+    cycles = list(Cycle.objects.filter(project=project).order_by("number"))
+    second = next(r for r in outcome_change_per_cycle(project=project, cycles=cycles) if r["cycle"] == 2)
+    assert {d["domain"]: d["change"] for d in second["domains"]}["financien"] == 1.0  # 3 → 4, not 1 → 4
 
 
 def test_gp_sees_welfare_measurements_only_with_consent(loop, instruments):
@@ -336,6 +347,13 @@ def test_responses_cannot_be_joined_to_invitations_by_transaction_or_order(measu
             by=member,
             raw={item.code: (first, second)[j] if j < 2 else 3 for j, item in enumerate(items)},
         )
+    # While the round is open, not even Redis keeps the answering order: a set in random score order.
+    from evaluations.measurement_services import _pending_key, _redis
+
+    waiting = [json.loads(m) for m in _redis().zrange(_pending_key(measurement_round.pk), 0, -1)]
+    assert len(waiting) == 10 and all("nonce" in w for w in waiting)
+    waiting_marks = [(w["answers"][items[0].code], w["answers"][items[1].code]) for w in waiting]
+    assert sorted(waiting_marks) == sorted(marks) and waiting_marks != marks  # 1 in 3.6 million by luck
     round_close(measurement_round=measurement_round, by=project.lead)
     with connection.cursor() as cursor:
         cursor.execute(

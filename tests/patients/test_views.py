@@ -108,6 +108,15 @@ def test_record_consent_and_bad_input(client, gp, trio):
     assert response["Location"] == patient_page
 
 
+def test_a_megabyte_of_text_is_refused_and_nothing_is_saved(client, gp, trio):
+    url = reverse("patients:consent_create", args=[trio["patient"].pk])
+    before = Consent.objects.count()
+    data = {"purpose": "joint_consultation", "form": "signed", "given_on": "2026-03-01"}
+    response = client.post(url, {**data, "recipient_team": trio["welfare"].pk, "notes": "x" * 1_000_000})
+    assert response.status_code == 400 and "Er is niets opgeslagen" in response.content.decode()
+    assert Consent.objects.count() == before
+
+
 def test_withdrawing_twice_gives_a_clear_message(client, gp, trio):
     url = reverse("patients:consent_withdraw", args=[trio["patient"].pk, trio["consent"].pk])
     client.post(url)
