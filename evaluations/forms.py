@@ -17,9 +17,11 @@ class MeetingForm(forms.Form):
     held_on = forms.DateField(label=_("Date"), widget=DateInput())
     kind = forms.ChoiceField(label=_("Kind"), choices=ReflectionMeeting.Kind.choices)
     cycle = forms.ChoiceField(label=_("Cycle"), required=False)
-    minutes = forms.CharField(label=_("Minutes"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    minutes = forms.CharField(
+        label=_("Minutes"), required=False, max_length=10000, widget=forms.Textarea(attrs={"rows": 3})
+    )
     lessons = forms.CharField(
-        label=_("Lessons learned"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+        label=_("Lessons learned"), required=False, max_length=4000, widget=forms.Textarea(attrs={"rows": 2})
     )
     finding_kind = forms.ChoiceField(label=_("Barrier or facilitator"), choices=MeetingFinding.Kind.choices)
     finding_category = forms.ChoiceField(label=_("Category"), choices=MeetingFinding.Category.choices)
@@ -46,6 +48,8 @@ class PeriodForm(forms.Form):
     @staticmethod
     def after(cycle) -> "PeriodForm":
         """Proposes the next cycle: from the day after this one, as many whole months as this one."""
+        if cycle.ends_on.year >= 9999:  # a project made before projects ended by 2100: nothing to propose
+            return PeriodForm()
         start = cycle.ends_on + timedelta(days=1)
         months = max(1, round((cycle.ends_on - cycle.starts_on).days / 30.44))
         end = min(_first_of(start, months) - timedelta(days=1), cycle.project.ends_on)
@@ -66,11 +70,16 @@ class PeriodForm(forms.Form):
 
 
 class PlanForm(PeriodForm):
-    objective = forms.CharField(label=_("Objective"), widget=forms.Textarea(attrs={"rows": 2}))
-    change_to_test = forms.CharField(label=_("Change to test"), widget=forms.Textarea(attrs={"rows": 2}))
+    objective = forms.CharField(
+        label=_("Objective"), max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    change_to_test = forms.CharField(
+        label=_("Change to test"), max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
+    )
     measures = forms.CharField(
         label=_("Measures"),
         required=False,
+        max_length=2000,
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text=_("How you will know whether the change is an improvement."),
     )
@@ -124,9 +133,11 @@ class ActForm(forms.Form):
     decision = forms.ChoiceField(
         label=_("Decision"), choices=Cycle.Decision.choices, widget=forms.RadioSelect
     )
-    rationale = forms.CharField(label=_("Rationale"), widget=forms.Textarea(attrs={"rows": 2}))
+    rationale = forms.CharField(
+        label=_("Rationale"), max_length=4000, widget=forms.Textarea(attrs={"rows": 2})
+    )
     lessons = forms.CharField(
-        label=_("Lessons learned"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+        label=_("Lessons learned"), required=False, max_length=4000, widget=forms.Textarea(attrs={"rows": 2})
     )
 
 

@@ -2,6 +2,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from collab_hub.core.forms import limit_length
 from patients.forms import DateInput
 
 from .measurement_models import SCALE_RANGE, CaseActivity, EffectCase, MeasurementRound, Scale, UnitPrice
@@ -13,8 +14,8 @@ def answer_fields(version, *, optional: bool = False) -> dict[str, forms.Field]:
     for item in version.items.all():
         required = item.required and not optional
         if item.scale == Scale.TEXT:
-            fields[item.code] = forms.CharField(
-                label=item.text, required=required, widget=forms.Textarea(attrs={"rows": 2})
+            fields[item.code] = forms.CharField(  # refused over 2,000, not cut (instruments.clean_answers)
+                label=item.text, required=required, max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
             )
             continue
         low, high = SCALE_RANGE[item.scale]
@@ -81,6 +82,10 @@ class CaseForm(forms.ModelForm):
         model = EffectCase
         fields = ["label", "summary"]
         widgets = {"summary": forms.Textarea(attrs={"rows": 2})}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        limit_length(self.fields["summary"], 2000)
 
 
 class ActivityForm(forms.ModelForm):

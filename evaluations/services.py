@@ -119,7 +119,8 @@ def check_project_scope(scope: Scope, *, before: Scope | None = None, today=None
         ):
             if old != new and (old <= today or new <= today):
                 raise ValidationError(message % {"old": date_format(old, "SHORT_DATE_FORMAT")})
-    if scope.starts_on < EARLIEST or scope.ends_on > LATEST:
+    moved = before is None or (before.starts_on, before.ends_on) != (scope.starts_on, scope.ends_on)
+    if moved and (scope.starts_on < EARLIEST or scope.ends_on > LATEST):
         raise ValidationError(
             _("A project runs between %(earliest)s and %(latest)s.")
             % {"earliest": EARLIEST.year, "latest": LATEST.year}
@@ -133,7 +134,7 @@ def check_project_scope(scope: Scope, *, before: Scope | None = None, today=None
                 "pathways, start a new project after this one."
             )
         )
-    if scope.pk is not None:
+    if scope.pk is not None and moved:  # (a project with older cycles can still be renamed)
         for cycle in Cycle.objects.filter(project_id=scope.pk).order_by("number"):
             inside = scope.starts_on <= cycle.starts_on and cycle.ends_on <= scope.ends_on
             if not inside or not whole_months(scope, cycle):

@@ -2,6 +2,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from collab_hub.core.forms import limit_length
 from teams.models import Organisation, Team
 
 from .models import PATIENT_FIELDS, Concern, Consent, ConsentPurpose, Patient, Perspective
@@ -94,6 +95,10 @@ class ConcernForm(forms.ModelForm):
         model = Concern
         fields = ["domain", "description", "since", "status"]
         widgets = {"since": DateInput(), "description": forms.Textarea(attrs={"rows": 3})}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        limit_length(self.fields["description"], 2000)
 
     def clean_since(self):
         value = self.cleaned_data.get("since")

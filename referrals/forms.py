@@ -160,7 +160,9 @@ class JointConsultationForm(forms.Form):
     location = forms.CharField(label=_("Location"), max_length=200)
     participants = forms.MultipleChoiceField(label=_("Participants"), widget=forms.CheckboxSelectMultiple)
     patient_attends = forms.BooleanField(label=_("The patient takes part"), required=False, initial=True)
-    agenda = forms.CharField(label=_("Agenda"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    agenda = forms.CharField(
+        label=_("Agenda"), required=False, max_length=4000, widget=forms.Textarea(attrs={"rows": 3})
+    )
 
     def __init__(self, *args, people: list, **kwargs):
         super().__init__(*args, **kwargs)

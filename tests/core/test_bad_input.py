@@ -377,3 +377,23 @@ def test_a_user_name_longer_than_the_model_allows_gets_a_message_not_a_server_er
     assert response.status_code == 200
     assert "niet meer dan 150 tekens" in response.content.decode()
     assert not AccessAttempt.objects.exists()  # django-axes never saw it
+
+
+def test_free_text_has_a_maximum_length_enforced_on_the_server():
+    """Text fields made from model TextFields got a maximum only in the browser, if at all."""
+    from evaluations.forms import ActForm, MeetingForm, PlanForm
+    from evaluations.measurement_forms import CaseForm
+    from patients.forms import ConcernForm
+
+    long = "x" * 20_000
+    concern = ConcernForm(data={"domain": "finances", "description": long, "status": "active"})
+    assert not concern.is_valid() and "description" in concern.errors
+    assert "description" not in ConcernForm(data={"domain": "finances", "description": "Huurschuld"}).errors
+    case = CaseForm(data={"label": "Casus A", "summary": long})
+    assert not case.is_valid() and "summary" in case.errors
+    plan = PlanForm(
+        data={"objective": long, "change_to_test": "x", "starts_on": "2027-01-01", "ends_on": "2027-03-31"}
+    )
+    assert "objective" in plan.errors
+    assert "rationale" in ActForm(data={"decision": "adopt", "rationale": long}).errors
+    assert "minutes" in MeetingForm(data={"minutes": long}, cycles=[]).errors

@@ -407,6 +407,16 @@ def test_cycles_stay_inside_the_project_and_a_started_projects_teams_are_fixed(r
     # A date far away is refused with a message, not a server error.
     far = form_class(data={**current, "teams": [loop["team"].pk], "ends_on": "9999-12-31"}, instance=project)
     assert not far.is_valid()
+    # A project with a cycle from before the whole-months rule can still be renamed (dates unchanged).
+    project.cycles.filter(number=1).update(ends_on=date(2026, 6, 20))
+    renamed = {
+        **current,
+        "name": "Gezond Oost (vervolg)",
+        "teams": [loop["team"].pk],
+        "ends_on": "2026-12-31",
+    }
+    form = form_class(data=renamed, instance=project)
+    assert form.is_valid(), form.errors
 
 
 def test_the_hub_total_rounds_halves_up():
