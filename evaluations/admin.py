@@ -22,7 +22,6 @@ from .models import (
     ReflectionMeeting,
     UnitPrice,
 )
-from .selectors import project_scopes
 from .services import check_project_scope
 
 
@@ -73,9 +72,6 @@ class ImprovementProjectForm(forms.ModelForm):
         data = super().clean()
         if self.errors or data.get("starts_on") is None or data.get("ends_on") is None:
             return data
-        before = None
-        if self.instance.pk:
-            before = next(s for s in project_scopes() if s.pk == self.instance.pk)
         scope = Scope(
             self.instance.pk,
             data["starts_on"],
@@ -83,7 +79,7 @@ class ImprovementProjectForm(forms.ModelForm):
             frozenset(t.pk for t in data.get("teams") or ()),
             frozenset(p.pk for p in data.get("pathways") or ()),
         )
-        check_project_scope(scope, before=before)
+        check_project_scope(scope)
         return data
 
 

@@ -197,7 +197,7 @@ def referral_aggregates(*, project: ImprovementProject, cycles: list[Cycle], cur
     if cached is not None:
         return cached
     data = {**NO_FIGURES, "shared_ground": False}
-    # A cycle withheld with a small one (indicators.project_series) shows nothing: not its Check
+    # A withheld cycle (not whole months, indicators.project_series) shows nothing: not its Check
     # figures, not its breakdowns (they would add up to its total), not as anyone's previous cycle.
     # (Computed either way, so the page's queries do not depend on the data; then blanked.)
     data["series"], withheld = project_series(project, cycles)
@@ -222,7 +222,7 @@ def check_rows(
     *, cycle: Cycle, now: dict, before: dict, withheld: frozenset | set = frozenset()
 ) -> list[dict]:
     """Check: the cycle's indicators next to its predictions and the previous cycle. `withheld`: the
-    numbers of cycles hidden with a small one (indicators.project_series)."""
+    numbers of cycles whose figures are withheld (indicators.project_series)."""
     now, before = suppress(now), (suppress(before) if before else {})
     return [
         {
@@ -350,26 +350,26 @@ def cycle_of(project: ImprovementProject, number: int) -> Cycle | None:
 OVERVIEW_COLUMNS = ("sent", "accepted", "declined", "completed", "reminders")
 
 
-def _overview_rates(row: dict, *, withheld: bool = False, rough: bool = False) -> dict:
+def _overview_rates(row: dict, *, withheld: bool = False) -> dict:
     """Headline figures from tally sums, with the dashboard's <5 rule: a small group shows nothing.
-    `withheld`: nothing either (the project shares ground with another). `rough`: the count to the
-    nearest ten and shares to the percent, for a total that overlaps the projects' (the hub's year)."""
+    Rounded, the count to the nearest ten and shares to the percent: an exact project total less the
+    cycles' totals would give a small cycle away, and the hub's year less a project's the rest.
+    `withheld`: nothing at all (the project shares ground with another)."""
     sent = row["sent"] or 0
     small = 0 < sent < SMALL_GROUP
-    places = 2 if rough else 4
 
-    def share(n, digits=places):
-        return None if withheld or small or not sent else round(n / sent, digits)
+    def share(n):
+        return None if withheld or small or not sent else round(n / sent, 2)
 
     rates = {
         "acceptance_rate": share(row["accepted"]),
         "closed_loop_share": share(row["completed"]),
         "declined_share": share(row["declined"]),
-        "reminders_per_referral": share(row["reminders"], 2),
+        "reminders_per_referral": share(row["reminders"]),
     }
     if withheld:
         row, sent_shown = dict.fromkeys(row), str(WITHHELD)
-    elif rough and not small:
+    elif sent and not small:
         rounded = number_format((sent + 5) // 10 * 10, force_grouping=True)  # halves up, not to even
         row, sent_shown = dict.fromkeys(row), _("about %(n)s") % {"n": rounded}
     else:
@@ -421,15 +421,13 @@ def projects_overview(*, user) -> dict:
         shared = ground_shared()
         for pk, *values in cursor.fetchall():
             row = dict(zip(OVERVIEW_COLUMNS, values, strict=True))
-            # Rounded: the exact total less the cycles' shown totals would give a small cycle away.
-            figures[pk] = _overview_rates(row, withheld=pk in shared, rough=True)
+            figures[pk] = _overview_rates(row, withheld=pk in shared)
         since = timezone.localdate() - timedelta(days=365)
         cursor.execute(
             f"SELECT {sums} FROM {ReferralTally._meta.db_table} t WHERE t.day > %s",  # noqa: S608 (names only)
             [since],
         )
-        # The hub's year overlaps every project: its exact total minus a project's would be the rest.
-        hub = _overview_rates(dict(zip(OVERVIEW_COLUMNS, cursor.fetchone(), strict=True)), rough=True)
+        hub = _overview_rates(dict(zip(OVERVIEW_COLUMNS, cursor.fetchone(), strict=True)))
     phases = dict(Phase.choices)
     rows = [
         {

@@ -93,7 +93,7 @@ def _check_dates(project, starts_on, ends_on, *, exclude=None, number=None) -> N
 EARLIEST, LATEST = date(2000, 1, 1), date(2100, 12, 31)
 
 
-def check_project_scope(scope: Scope, *, before: Scope | None = None, today=None) -> None:
+def check_project_scope(scope: Scope, *, today=None) -> None:
     """A project's scope and period, before they are saved (docs/privacy-aggregates.md):
     - no other project may count the same referrals (disclosure.share_ground): two totals that differ
       by one team, one pathway or a few days would tell that group's figures by subtraction;
@@ -102,6 +102,8 @@ def check_project_scope(scope: Scope, *, before: Scope | None = None, today=None
     - once started, its teams and pathways are fixed (one team less would tell that team's figures);
     - its dates hold its cycles, which run in whole months."""
     today = today or timezone.localdate()
+    scopes = {s.pk: s for s in project_scopes()}
+    before = scopes.get(scope.pk)  # as saved: None for a new project
     if scope.ends_on < scope.starts_on:
         raise ValidationError(_("A project cannot end before it starts."))
     if before is not None:
@@ -149,7 +151,6 @@ def check_project_scope(scope: Scope, *, before: Scope | None = None, today=None
                         "end": date_format(cycle.ends_on, "SHORT_DATE_FORMAT"),
                     }
                 )
-    scopes = {s.pk: s for s in project_scopes()}
     shared = sorted(pk for pk, other in scopes.items() if share_ground(scope, other))
     if shared:
         names = (

@@ -1,8 +1,9 @@
 from django import forms
 from django.contrib.auth import authenticate
 from django.contrib.auth.forms import AuthenticationForm
-from django.core.validators import MaxLengthValidator
 from django.utils.translation import gettext_lazy as _
+
+from collab_hub.core.forms import limit_length
 
 
 class LoginForm(AuthenticationForm):
@@ -12,8 +13,7 @@ class LoginForm(AuthenticationForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        field = self.fields["username"]
-        field.validators.append(MaxLengthValidator(field.max_length))
+        limit_length(self.fields["username"], self.fields["username"].max_length)
 
 
 class TokenForm(forms.Form):

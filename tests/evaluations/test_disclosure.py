@@ -426,4 +426,4 @@ def test_the_hub_total_rounds_halves_up():
 
     row = {"sent": 25, "accepted": 20, "declined": 5, "completed": 10, "reminders": 3}
     with translation.override("en"):
-        assert _overview_rates(row, rough=True)["sent_shown"] == "about 30"  # round() would give 20
+        assert _overview_rates(row)["sent_shown"] == "about 30"  # round() would give 20
