@@ -6,6 +6,7 @@ from django.http import HttpResponse
 from django.utils.translation import gettext_lazy as _
 
 from .disclosure import Scope
+from .indicators import baseline_dates
 from .models import (
     ActionItem,
     CaseActivity,
@@ -50,6 +51,14 @@ class ImprovementProjectForm(forms.ModelForm):
     """Scope and period go through services.check_project_scope: no two projects count the same
     referrals, and dates that have passed stay put (docs/privacy-aggregates.md)."""
 
+    def _baseline_from(self, months):
+        """The baseline's first day with these months, before cycle 1 as saved (none without it)."""
+        first = None
+        if self.instance.pk:
+            first = self.instance.cycles.filter(number=1).values_list("starts_on", flat=True).first()
+        dates = baseline_dates(months if months is not None else self.instance.baseline_months, first)
+        return dates[0] if dates else None
+
     class Meta:
         model = ImprovementProject
         fields = (
@@ -66,6 +75,7 @@ class ImprovementProjectForm(forms.ModelForm):
             "lead",
             "starts_on",
             "ends_on",
+            "baseline_months",
         )
 
     def clean(self):
@@ -78,6 +88,7 @@ class ImprovementProjectForm(forms.ModelForm):
             data["ends_on"],
             frozenset(t.pk for t in data.get("teams") or ()),
             frozenset(p.pk for p in data.get("pathways") or ()),
+            self._baseline_from(data.get("baseline_months")),
         )
         check_project_scope(scope)
         return data

@@ -1,4 +1,5 @@
-"""A 24-month demo improvement project over the demo referrals: three cycles, six meetings, action items."""
+"""A 24-month demo improvement project over the demo referrals: a six-month baseline, three six-month
+cycles, six meetings, action items."""
 
 from datetime import timedelta
 
@@ -8,6 +9,7 @@ from django.utils import timezone
 from referrals.models import Pathway
 from teams.models import Area, Team
 
+from .indicators import first_of_month
 from .models import (
     ActionItem,
     CoreTeamMember,
@@ -19,6 +21,8 @@ from .models import (
 )
 
 User = get_user_model()
+BASELINE_MONTHS = 6
+CYCLE_MONTHS = 6
 
 CYCLES = [
     # number, objective, change, predictions, decision, lessons
@@ -34,7 +38,12 @@ CYCLES = [
         2,
         "Huisarts hoort altijd terug",
         "Standaard terugkoppeling na eerste contact en bij afsluiting",
-        {"acceptance_rate": 0.85, "closed_loop_share": 0.8, "median_days_to_first_contact": 10},
+        {
+            "acceptance_rate": 0.85,
+            "closed_loop_share": 0.8,
+            "acknowledged_share": 0.8,
+            "median_days_to_first_contact": 10,
+        },
         "adopt",
         "Korte gestructureerde terugkoppeling wordt gelezen; lange brieven niet.",
     ),
@@ -57,17 +66,14 @@ FINDINGS = [
 ]
 
 
-def _month_end(day):
-    return (day.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
-
-
 def seed(command) -> None:
     today = timezone.localdate()
     lead = User.objects.filter(username="projectleider").first()
     if lead is None:
         return
-    start = today - timedelta(days=700)  # two years of demo referrals lie behind it
-    length = 243  # three cycles of about eight months fill the 24 months
+    # Two years of demo referrals lie behind it: six months of baseline, then three cycles of six
+    # months (the third running now); the project runs a year longer, for a fourth.
+    start = first_of_month(today - timedelta(days=700), 1)
     project, _ = ImprovementProject.objects.update_or_create(
         name="Gezond Oost: samen sneller terugkoppelen",
         defaults={
@@ -81,7 +87,8 @@ def seed(command) -> None:
             "area": Area.objects.filter(kind=Area.Kind.DISTRICT).first(),
             "lead": lead,
             "starts_on": start,
-            "ends_on": start + timedelta(days=1095),  # two years behind it, a third ahead for cycle 4
+            "ends_on": start + timedelta(days=1095),
+            "baseline_months": BASELINE_MONTHS,
         },
     )
     project.teams.set(Team.objects.filter(kind__in=[Team.Kind.SOCIAL_WELFARE, Team.Kind.WELLBEING]))
@@ -95,13 +102,10 @@ def seed(command) -> None:
         user = User.objects.filter(username=username).first()
         if user:
             CoreTeamMember.objects.update_or_create(project=project, user=user, defaults={"role": role})
-    cycle_start = project.starts_on
     for number, objective, change, predictions, decision, lessons in CYCLES:
-        # Cycles run in whole months (evaluations/services.py _check_dates): each ends on the last day
-        # of the month about eight months on, within the project, so that a fourth can follow.
-        cycle_end = _month_end(start + timedelta(days=number * length - 1))
-        if cycle_end >= project.ends_on:
-            cycle_end = cycle_end.replace(day=1) - timedelta(days=1)
+        # Cycles run in whole months (evaluations/services.py _check_dates), after the baseline.
+        cycle_start = first_of_month(start, BASELINE_MONTHS + (number - 1) * CYCLE_MONTHS)
+        cycle_end = first_of_month(cycle_start, CYCLE_MONTHS) - timedelta(days=1)
         cycle, _ = Cycle.objects.update_or_create(
             project=project,
             number=number,
@@ -137,14 +141,13 @@ def seed(command) -> None:
             MeetingFinding.objects.update_or_create(
                 meeting=meeting, text=text, defaults={"kind": kind, "category": category}
             )
-        cycle_start = cycle_end + timedelta(days=1)
         ActionItem.objects.update_or_create(
             project=project,
             cycle=cycle,
             title=f"Evaluatie cyclus {number} voorbereiden",
             defaults={
                 "owner": lead,
-                "due_on": cycle_start + timedelta(days=length - 4),
+                "due_on": cycle_end - timedelta(days=4),
                 "status": "done" if decision else "open",
             },
         )

@@ -35,14 +35,20 @@ def protect(sizes: list[int | None]) -> list[bool]:
 
 @dataclass(frozen=True)
 class Scope:
-    """The referrals a project counts: sent in [starts_on, ends_on] to one of `teams` on one of
-    `pathways` (an empty set counts every team, or every pathway)."""
+    """The referrals a project counts: sent in [starts_on, ends_on] (from `baseline_from` when its
+    baseline starts earlier) to one of `teams` on one of `pathways` (an empty set counts every team,
+    or every pathway)."""
 
     pk: int | None
     starts_on: date
     ends_on: date
     teams: frozenset[int]
     pathways: frozenset[int]
+    baseline_from: date | None = None
+
+    @property
+    def counts_from(self) -> date:
+        return min(self.starts_on, self.baseline_from or self.starts_on)
 
 
 def share_ground(a: Scope, b: Scope) -> bool:
@@ -55,8 +61,8 @@ def share_ground(a: Scope, b: Scope) -> bool:
 
     return (
         a.pk != b.pk
-        and a.starts_on <= b.ends_on
-        and b.starts_on <= a.ends_on
+        and a.counts_from <= b.ends_on
+        and b.counts_from <= a.ends_on
         and meet(a.teams, b.teams)
         and meet(a.pathways, b.pathways)
     )

@@ -22,7 +22,7 @@ from collab_hub.audit.services import access_log_write
 from patients.selectors import role_of
 from referrals.models import Event
 
-from .indicators import project_referrals, project_series
+from .indicators import counts_from, project_referrals, project_series
 from .models import Export, MeetingFinding, ReflectionMeeting
 from .selectors import shares_ground
 
@@ -53,7 +53,7 @@ def _day(at):
 
 def _events(project) -> tuple[list[str], int, Iterator[list]]:
     events = Event.objects.filter(
-        referral__in=project_referrals(project, start=project.starts_on, end=project.ends_on)
+        referral__in=project_referrals(project, start=counts_from(project), end=project.ends_on)
     )
     if shares_ground(project):  # the same referrals as another project's export: nothing to give
         events = Event.objects.none()
@@ -97,35 +97,50 @@ def _events(project) -> tuple[list[str], int, Iterator[list]]:
     return header, qs.count(), rows()
 
 
-INDICATOR_COLUMNS = [
-    "sent",
-    "accepted",
-    "acceptance_rate",
-    "median_days_to_acceptance",
-    "median_days_to_first_contact",
-    "closed_loop_share",
-    "declined_share",
-    "forwarded_share",
-    "reminders_per_referral",
-    "named_contact_share",
-]
+# Column → indicator key. Durations in working days (as on the dashboard) and in calendar days.
+INDICATOR_COLUMNS = {
+    "sent": "sent",
+    "matured": "matured",
+    "still_open": "still_open",
+    "accepted": "accepted",
+    "acceptance_rate": "acceptance_rate",
+    "median_working_days_to_acceptance": "median_days_to_acceptance",
+    "median_calendar_days_to_acceptance": "median_calendar_days_to_acceptance",
+    "median_working_days_to_first_contact": "median_days_to_first_contact",
+    "median_calendar_days_to_first_contact": "median_calendar_days_to_first_contact",
+    "closed_loop_share": "closed_loop_share",
+    "acknowledged_share": "acknowledged_share",
+    "median_working_days_to_acknowledgement": "median_days_to_acknowledgement",
+    "median_calendar_days_to_acknowledgement": "median_calendar_days_to_acknowledgement",
+    "declined_share": "declined_share",
+    "forwarded_share": "forwarded_share",
+    "reminders_per_referral": "reminders_per_referral",
+    "named_contact_share": "named_contact_share",
+}
+
+
+def _period(part) -> str:
+    """The month's place in the study: the baseline (cycle 0), a cycle, or neither."""
+    if part is None:
+        return ""
+    return "baseline" if part == 0 else f"cycle {part}"
 
 
 def _indicators(project) -> tuple[list[str], int, Iterator[list]]:
+    header = ["month", "period", *INDICATOR_COLUMNS]
     if shares_ground(project):  # the dashboard shows no figures either (selectors.ground_shared)
-        withheld = ["all", "withheld"] + [None] * (len(INDICATOR_COLUMNS) - 1)
-        return ["month", *INDICATOR_COLUMNS], 1, iter([withheld])
-    series, _withheld = project_series(project)
+        return header, 1, iter([["all", "", "withheld"] + [None] * (len(INDICATOR_COLUMNS) - 1)])
+    series, _withheld = project_series(project, calendar_days=True)
     rows = (
-        [row["period"].strftime("%Y-%m")]
+        [row["period"].strftime("%Y-%m"), _period(row.get("part"))]
         + (
             ["withheld"] + [None] * (len(INDICATOR_COLUMNS) - 1)  # small months are hidden with others
             if row["small"]
-            else [row[k] for k in INDICATOR_COLUMNS]
+            else [row.get(key) for key in INDICATOR_COLUMNS.values()]
         )
         for row in series
     )
-    return ["month", *INDICATOR_COLUMNS], len(series), rows
+    return header, len(series), rows
 
 
 def _meetings(project) -> tuple[list[str], int, Iterator[list]]:

@@ -1,4 +1,4 @@
-from datetime import date, timedelta
+from datetime import timedelta
 
 from django import forms
 from django.contrib.auth import get_user_model
@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from patients.forms import DateInput
 
-from .indicators import LABELS
+from .indicators import LABELS, first_of_month
 from .models import Cycle, Export, MeetingFinding, ReflectionMeeting
 
 PREDICTION_PREFIX = "prediction_"
@@ -32,11 +32,6 @@ class MeetingForm(forms.Form):
         self.fields["cycle"].choices = [("", "—")] + [(str(c.number), str(c.number)) for c in cycles]
 
 
-def _first_of(day: date, months_later: int = 0) -> date:
-    years, month = divmod(day.month - 1 + months_later, 12)
-    return date(day.year + years, month + 1, 1)
-
-
 class PeriodForm(forms.Form):
     starts_on = forms.DateField(label=_("Start"), widget=DateInput())
     ends_on = forms.DateField(
@@ -52,14 +47,16 @@ class PeriodForm(forms.Form):
             return PeriodForm()
         start = cycle.ends_on + timedelta(days=1)
         months = max(1, round((cycle.ends_on - cycle.starts_on).days / 30.44))
-        end = min(_first_of(start, months) - timedelta(days=1), cycle.project.ends_on)
+        end = min(first_of_month(start, months) - timedelta(days=1), cycle.project.ends_on)
         return PeriodForm(initial={"starts_on": start, "ends_on": end})
 
     @staticmethod
     def first(project) -> "PeriodForm":
         """Proposes a first cycle of three whole months, from the project's start."""
         start = project.starts_on
-        end = min(_first_of(start, 3) - timedelta(days=1), project.ends_on) if start.year < 9999 else start
+        if start.year >= 9999:
+            return PeriodForm(initial={"starts_on": start, "ends_on": start})
+        end = min(first_of_month(start, 3) - timedelta(days=1), project.ends_on)
         return PeriodForm(initial={"starts_on": start, "ends_on": end})
 
     def clean(self):

@@ -1,17 +1,31 @@
 """Indicators of the referral loop, computed in the database (aggregates, never per-row Python).
 
 A referral counts in the period in which it was sent; what happens to it afterwards (acceptance,
-first contact, closure) is credited to that period, so a referral that crosses a cycle boundary
-belongs to the cycle it was sent in.
+first contact, closure, the sender's acknowledgement) is credited to that period, so a referral that
+crosses a cycle boundary belongs to the cycle it was sent in.
+
+Maturity: every figure but the number sent depends on what happens after sending, so a referral sent
+last week would pull the rates down only because it has not had time yet. Those figures count only
+referrals that have *matured*: sent at least their pathway's feedback period (`feedback_every`) before
+today. The number still open and the number too recent to count are shown beside them
+(docs/indicators.md).
+
+Durations are in working days (Monday to Friday without Dutch public holidays, the calendar the
+reminders use: collab_hub.core.workdays); the research export also has them in calendar days.
 """
 
 from calendar import monthrange
+from dataclasses import dataclass, field
 from datetime import date, timedelta
+from functools import lru_cache
 
+import holidays
+from django.conf import settings
 from django.db.models import (
     Aggregate,
     BooleanField,
     Count,
+    DateField,
     ExpressionWrapper,
     F,
     FloatField,
@@ -29,7 +43,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from collab_hub.core.workdays import day_start
-from referrals.models import Event, Referral, Reminder, Status
+from referrals.models import OPEN_STATUSES, Event, Referral, Reminder, Status
 
 SECONDS_PER_DAY = 86400.0
 SMALL_GROUP = 5
@@ -44,10 +58,69 @@ class Median(Aggregate):
 
 
 class Days(Func):
-    """The length of an interval in days, as a fraction."""
+    """The length of an interval in calendar days, as a fraction."""
 
     template = f"(EXTRACT(EPOCH FROM %(expressions)s) / {SECONDS_PER_DAY})"
     output_field = FloatField()
+
+
+@lru_cache(maxsize=8)
+def weekday_holidays(first_year: int, last_year: int) -> tuple[date, ...]:
+    """The Dutch public holidays that fall on a weekday, sorted (the reminders' calendar)."""
+    days = holidays.Netherlands(years=range(first_year, last_year + 1)).keys()
+    return tuple(sorted(day for day in days if day.weekday() < 5))
+
+
+def calendar() -> tuple[date, ...]:
+    """Holidays for every year a referral of a project can fall in (projects lie in 2000–2100, their
+    baseline up to two years before; nothing has happened after this year)."""
+    return weekday_holidays(1998, timezone.localdate().year + 1)
+
+
+def _local_day(sql: str) -> str:
+    return f"(({sql}) AT TIME ZONE %s)::date"
+
+
+class WorkingDays(Func):
+    """Working days after the local day of `start` up to and including that of `end`, in SQL: the
+    same count as collab_hub.core.workdays.working_days_between. A day's number is the count of
+    weekdays since Monday 1 January 1900 less the weekday holidays up to it (width_bucket: a binary
+    search of the sorted holidays), so the difference of two numbers is the working days between."""
+
+    output_field = IntegerField()
+
+    def __init__(self, start, end, *, holidays: tuple[date, ...]):
+        super().__init__(start, end)
+        self.holidays = list(holidays)
+
+    def as_sql(self, compiler, connection, **extra_context):
+        numbers, params = [], []
+        for expression in self.get_source_expressions():
+            sql, sql_params = compiler.compile(expression)
+            day = _local_day(sql)
+            numbers.append(
+                f"((({day} - DATE '1900-01-01') / 7) * 5 + LEAST(MOD({day} - DATE '1900-01-01', 7) + 1, 5)"
+                f" - width_bucket({day}, %s::date[]))"
+            )
+            day_params = [*sql_params, settings.TIME_ZONE]
+            params += [*day_params, *day_params, *day_params, self.holidays]
+        return f"({numbers[1]} - {numbers[0]})", params
+
+
+class Matured(Func):
+    """Whether a referral was sent at least its pathway's feedback period before `today`."""
+
+    output_field = BooleanField()
+
+    def __init__(self, today: date):
+        super().__init__(F("sent_at"), F("pathway__feedback_every"), Value(today, output_field=DateField()))
+
+    def as_sql(self, compiler, connection, **extra_context):
+        (sent, sent_params), (days, days_params), (today, today_params) = (
+            compiler.compile(e) for e in self.get_source_expressions()
+        )
+        sql = f"({_local_day(sent)} + {days} <= {today})"
+        return sql, [*sent_params, settings.TIME_ZONE, *days_params, *today_params]
 
 
 def referral_scope(project) -> tuple[tuple[int, ...], tuple[int, ...]]:
@@ -63,10 +136,64 @@ def referral_scope(project) -> tuple[tuple[int, ...], tuple[int, ...]]:
     return scope
 
 
+@dataclass(frozen=True)
+class Baseline:
+    """The months before cycle 1 that its figures are compared with ("cycle 0"): the project's
+    `baseline_months` whole months ending the day before cycle 1 starts. None when cycle 1 does not
+    start on the first of a month (then the months would not be whole). Its figures count once cycle 1
+    has left Plan (`counted`): until then its dates may still move with cycle 1's."""
+
+    starts_on: date
+    ends_on: date
+    counted: bool
+    number: int = 0
+    phase: str = "baseline"
+    predictions: dict = field(default_factory=dict)
+    change_to_test: str = ""
+
+    def get_phase_display(self) -> str:
+        return str(_("Baseline"))
+
+
+def first_of_month(day: date, months_later: int = 0) -> date:
+    years, month = divmod(day.month - 1 + months_later, 12)
+    return date(day.year + years, month + 1, 1)
+
+
+def baseline_dates(months: int, first_cycle_start: date | None) -> tuple[date, date] | None:
+    if not months or first_cycle_start is None or first_cycle_start.day != 1:
+        return None
+    return first_of_month(first_cycle_start, -months), first_cycle_start - timedelta(days=1)
+
+
+def baseline_of(project, cycles=None) -> Baseline | None:
+    cycles = list(project.cycles.all()) if cycles is None else cycles
+    first = next((c for c in cycles if c.number == 1), None)
+    dates = baseline_dates(project.baseline_months, first.starts_on if first else None)
+    if dates is None:
+        return None
+    from .models import Phase
+
+    return Baseline(*dates, counted=first.phase != Phase.PLAN)
+
+
+def counts_from(project) -> date:
+    """The first day whose referrals the project counts: its start, or its baseline's when earlier.
+    Read once per project instance, like `referral_scope`."""
+    start = getattr(project, "_counts_from", None)
+    if start is None:
+        first = project.cycles.filter(number=1).values_list("starts_on", flat=True).first()
+        dates = baseline_dates(project.baseline_months, first)
+        start = min(project.starts_on, dates[0]) if dates else project.starts_on
+        project._counts_from = start
+    return start
+
+
 def project_referrals(project, *, start: date, end: date) -> QuerySet[Referral]:
-    """The project's referrals sent from `start` to `end`, never outside the project's own period (a
-    cycle reaching past it would count referrals no figure of the project accounts for)."""
-    start, end = max(start, project.starts_on), min(end, project.ends_on, date.max - timedelta(days=1))
+    """The project's referrals sent from `start` to `end`, never outside the project's own period and
+    its baseline (a cycle reaching past it would count referrals no figure of the project accounts for)."""
+    start = max(start, counts_from(project))
+    end = min(end, project.ends_on, date.max - timedelta(days=1))
     # Bounds on the timestamp itself (not on its date) so the index on sent_at can be used.
     qs = Referral.objects.exclude(status=Status.ENTERED_IN_ERROR).filter(
         sent_at__gte=day_start(start), sent_at__lt=day_start(end + timedelta(days=1))
@@ -79,7 +206,7 @@ def project_referrals(project, *, start: date, end: date) -> QuerySet[Referral]:
     return qs
 
 
-def _annotated(qs: QuerySet[Referral]) -> QuerySet[Referral]:
+def _annotated(qs: QuerySet[Referral], today: date | None = None) -> QuerySet[Referral]:
     reminders = (
         Reminder.objects.filter(referral=OuterRef("pk"))
         .order_by()
@@ -95,69 +222,125 @@ def _annotated(qs: QuerySet[Referral]) -> QuerySet[Referral]:
     return qs.annotate(
         n_reminders=Coalesce(Subquery(reminders, output_field=IntegerField()), Value(0)),
         was_forwarded=ExpressionWrapper(Q(pk__in=forwarded), output_field=BooleanField()),
+        is_matured=Matured(today or timezone.localdate()),
     )
 
 
-AGGREGATES = {
-    "sent": Count("pk"),
-    "accepted": Count("pk", filter=Q(accepted_at__isnull=False)),
-    "declined": Count("pk", filter=Q(status=Status.REJECTED)),
-    "forwarded": Count("pk", filter=Q(was_forwarded=True)),
-    "closed_with_feedback": Count("pk", filter=Q(status=Status.COMPLETED)),
-    "to_named_contact": Count(
-        "pk", filter=Q(assigned_via__in=["contact", "deputy"]) & Q(was_forwarded=False)
-    ),
-    "reminders": Coalesce(Sum("n_reminders"), Value(0)),
-    "median_days_to_acceptance": Median(
-        Days(F("accepted_at") - F("sent_at")), filter=Q(accepted_at__isnull=False)
-    ),
-    "median_days_to_first_contact": Median(
-        Days(F("first_contact_at") - F("sent_at")), filter=Q(first_contact_at__isnull=False)
-    ),
+MATURED = Q(is_matured=True)
+ACCEPTED = MATURED & Q(accepted_at__isnull=False)
+CONTACTED = MATURED & Q(first_contact_at__isnull=False)
+CLOSED = MATURED & Q(status=Status.COMPLETED)
+ACKNOWLEDGED = CLOSED & Q(acknowledged_at__isnull=False)
+DURATIONS = {
+    # key: (from, to, which referrals)
+    "median_days_to_acceptance": ("sent_at", "accepted_at", ACCEPTED),
+    "median_days_to_first_contact": ("sent_at", "first_contact_at", CONTACTED),
+    "median_days_to_acknowledgement": ("completed_at", "acknowledged_at", ACKNOWLEDGED),
 }
 
 
+def aggregates(*, calendar_days: bool = False) -> dict:
+    """Every aggregate of a set of referrals. All but `sent`, `matured` and `still_open` count matured
+    referrals only (see the module's docstring). Durations are medians in working days; with
+    `calendar_days` also in calendar days (`median_calendar_days_…`, for the research export)."""
+    holidays_ = calendar()
+    result = {
+        "sent": Count("pk"),
+        "matured": Count("pk", filter=MATURED),
+        "still_open": Count("pk", filter=Q(status__in=OPEN_STATUSES)),
+        "accepted": Count("pk", filter=ACCEPTED),
+        "contacted": Count("pk", filter=CONTACTED),
+        "declined": Count("pk", filter=MATURED & Q(status=Status.REJECTED)),
+        "forwarded": Count("pk", filter=MATURED & Q(was_forwarded=True)),
+        "closed_with_feedback": Count("pk", filter=CLOSED),
+        "acknowledged": Count("pk", filter=ACKNOWLEDGED),
+        "to_named_contact": Count(
+            "pk", filter=MATURED & Q(assigned_via__in=["contact", "deputy"]) & Q(was_forwarded=False)
+        ),
+        "reminders": Coalesce(Sum("n_reminders", filter=MATURED), Value(0)),
+    }
+    for key, (start, end, which) in DURATIONS.items():
+        result[key] = Median(WorkingDays(F(start), F(end), holidays=holidays_), filter=which)
+        if calendar_days:
+            result[key.replace("_days_", "_calendar_days_")] = Median(Days(F(end) - F(start)), filter=which)
+    return result
+
+
+AGGREGATE_KEYS = (
+    "sent",
+    "matured",
+    "still_open",
+    "accepted",
+    "contacted",
+    "declined",
+    "forwarded",
+    "closed_with_feedback",
+    "acknowledged",
+    "to_named_contact",
+    "reminders",
+    *DURATIONS,
+    *(key.replace("_days_", "_calendar_days_") for key in DURATIONS),
+)
 RATE_KEYS = (
     "acceptance_rate",
     "closed_loop_share",
+    "acknowledged_share",
     "declined_share",
     "forwarded_share",
     "named_contact_share",
     "reminders_per_referral",
 )
+# Each figure over fewer than five referrals is not shown: its count of referrals.
+COUNTED_BY = {
+    "median_days_to_acceptance": "accepted",
+    "median_days_to_first_contact": "contacted",
+    "median_days_to_acknowledgement": "acknowledged",
+}
 
 
 def _rates(row: dict) -> dict:
-    sent = row["sent"] or 0
+    """Shares of the matured referrals (the acknowledged share: of those closed with feedback), and
+    `maturing`: how many were sent too recently to count. A share or median over fewer than five
+    referrals is None: 'accepted 1 of 3' is about identifiable patients, whatever the number sent."""
+    matured = row.get("matured") or 0
 
-    def share(n):
-        return round(n / sent, 4) if sent else None
+    def share(n, of):
+        return None if not of or of < SMALL_GROUP else round(n / of, 4)
 
+    row = dict(row)
+    for key, count in COUNTED_BY.items():
+        for variant in (key, key.replace("_days_", "_calendar_days_")):
+            if variant in row and (row.get(count) or 0) < SMALL_GROUP:
+                row[variant] = None
     return {
         **row,
-        "acceptance_rate": share(row["accepted"]),
-        "closed_loop_share": share(row["closed_with_feedback"]),
-        "declined_share": share(row["declined"]),
-        "forwarded_share": share(row["forwarded"]),
-        "named_contact_share": share(row["to_named_contact"]),
-        "reminders_per_referral": round(row["reminders"] / sent, 2) if sent else None,
+        "maturing": (row["sent"] or 0) - matured,
+        "acceptance_rate": share(row["accepted"], matured),
+        "closed_loop_share": share(row["closed_with_feedback"], matured),
+        "acknowledged_share": share(row["acknowledged"], row["closed_with_feedback"]),
+        "declined_share": share(row["declined"], matured),
+        "forwarded_share": share(row["forwarded"], matured),
+        "named_contact_share": share(row["to_named_contact"], matured),
+        "reminders_per_referral": (None if matured < SMALL_GROUP else round(row["reminders"] / matured, 2)),
     }
 
 
-def indicators(qs: QuerySet[Referral]) -> dict:
+def indicators(qs: QuerySet[Referral], *, today: date | None = None) -> dict:
     """All indicators over one set of referrals, in a single query."""
-    return _rates(_annotated(qs).aggregate(**AGGREGATES))
+    return _rates(_annotated(qs, today).aggregate(**aggregates()))
 
 
-def indicators_per_period(qs: QuerySet[Referral], *, period: str = "month") -> list[dict]:
+def indicators_per_period(
+    qs: QuerySet[Referral], *, period: str = "month", today: date | None = None, calendar_days: bool = False
+) -> list[dict]:
     """The same indicators per week or month of sending, oldest first (one query)."""
     trunc = TruncMonth if period == "month" else TruncWeek
     rows = (
-        _annotated(qs)
+        _annotated(qs, today)
         .annotate(period=trunc("sent_at"))
         .order_by()
         .values("period")
-        .annotate(**AGGREGATES)
+        .annotate(**aggregates(calendar_days=calendar_days))
         .order_by("period")
     )
     return [_rates(dict(row)) for row in rows]
@@ -175,33 +358,44 @@ def whole_months(project, cycle) -> bool:
     )
 
 
-def project_series(project, cycles=None) -> tuple[list[dict], set[int]]:
-    """The project's indicators per month over its whole span, and the cycles whose figures are
-    withheld. The months of a cycle are the parts of the cycle's total (its Check table shows it), the
-    months outside cycles those of the rest: when one month of a group is under five, every month of
-    that group is withheld (disclosure.protect), so no shown total less its shown months gives a month
-    away. The project's own total is shown only rounded (the overview), so the cycles need no such rule.
+def project_series(
+    project, cycles=None, *, today: date | None = None, calendar_days: bool = False
+) -> tuple[list[dict], set[int]]:
+    """The project's indicators per month over its whole span (from its baseline), and the cycles whose
+    figures are withheld. Each row has `part`: 0 for the baseline, a cycle's number, or None. The months
+    of a cycle (and of the baseline) are the parts of its total (its Check table shows it), the months
+    outside cycles those of the rest: when one month of a group is under five, every month of that group
+    is withheld (disclosure.protect), so no shown total less its shown months gives a month away. The
+    project's own total is shown only rounded (the overview), so the cycles need no such rule.
 
-    The months of a cycle in Plan count with those outside cycles (its dates may still move). Since a
-    group with a small month is withheld whole, a small month is hidden in every grouping, and moving
-    months between groups (a cycle starting Do) shows nothing a group's total did not. A cycle that does
-    not run in whole months inside the project (made before these rules) is withheld whole: its total
-    and its months disagree."""
+    The months of a cycle in Plan (and of the baseline while cycle 1 is in Plan) count with those
+    outside cycles (their dates may still move). Since a group with a small month is withheld whole, a
+    small month is hidden in every grouping, and moving months between groups (a cycle starting Do)
+    shows nothing a group's total did not. A cycle that does not run in whole months inside the project
+    (made before these rules) is withheld whole: its total and its months disagree."""
     from .disclosure import protect
     from .models import Phase
 
-    rows = indicators_per_period(project_referrals(project, start=project.starts_on, end=project.ends_on))
     cycles = list(project.cycles.all()) if cycles is None else cycles
+    rows = indicators_per_period(
+        project_referrals(project, start=counts_from(project), end=project.ends_on),
+        today=today,
+        calendar_days=calendar_days,
+    )
     counted = [c for c in cycles if c.phase != Phase.PLAN]
-    withheld = {c.number for c in counted if not whole_months(project, c)}
+    baseline = baseline_of(project, cycles)
+    if baseline is not None and baseline.counted:
+        counted.append(baseline)
+    withheld = {c.number for c in counted if c.number and not whole_months(project, c)}
 
     def part(row) -> int | None:
-        day = max(timezone.localtime(row["period"]).date(), project.starts_on)
+        day = max(timezone.localtime(row["period"]).date(), counts_from(project))
         return next((c.number for c in counted if c.starts_on <= day <= c.ends_on), None)
 
     parts: dict[int | None, list[int]] = {}
     for i, row in enumerate(rows):
-        parts.setdefault(part(row), []).append(i)
+        row["part"] = part(row)
+        parts.setdefault(row["part"], []).append(i)
     hidden = [False] * len(rows)
     for key, members in parts.items():
         sizes = [rows[i].get("sent") for i in members]
@@ -212,24 +406,34 @@ def project_series(project, cycles=None) -> tuple[list[dict], set[int]]:
     return series, withheld
 
 
+HIDDEN_KEYS = (*AGGREGATE_KEYS, *RATE_KEYS, "maturing")
+
+
 def _hidden(row: dict) -> dict:
-    return {**row, **dict.fromkeys((*AGGREGATES, *RATE_KEYS)), "small": True}
+    return {**row, **dict.fromkeys(HIDDEN_KEYS), "small": True}
 
 
-def indicators_per_team(qs: QuerySet[Referral]) -> list[dict]:
-    """The same indicators per receiving team, by team name (one query)."""
+def indicators_per_team(qs: QuerySet[Referral], *, today: date | None = None) -> list[dict]:
+    """The same indicators per receiving team (one query). Grouped by the team's id: team names are
+    unique only within an organisation, so the name comes with the organisation's."""
     rows = (
-        _annotated(qs)
+        _annotated(qs, today)
         .order_by()
-        .values("receiving_team__name")
-        .annotate(**AGGREGATES)
-        .order_by("receiving_team__name")
+        .values("receiving_team_id", "receiving_team__name", "receiving_team__organisation__name")
+        .annotate(**aggregates())
+        .order_by("receiving_team__organisation__name", "receiving_team__name", "receiving_team_id")
     )
     return [_rates(dict(row)) for row in rows]
 
 
 def sent_per_pathway(qs: QuerySet[Referral]) -> list[dict]:
-    return list(qs.order_by().values("pathway__name").annotate(n=Count("pk")).order_by("-n", "pathway__name"))
+    """Referrals sent per pathway, grouped by the pathway's id (only its code is unique)."""
+    return list(
+        qs.order_by()
+        .values("pathway_id", "pathway__name", "pathway__code")
+        .annotate(n=Count("pk"))
+        .order_by("-n", "pathway__name", "pathway_id")
+    )
 
 
 def declined_by_reason(qs: QuerySet[Referral]) -> list[dict]:
@@ -259,16 +463,17 @@ def suppress(row: dict) -> dict:
     say what happened to an identifiable patient)."""
     if not is_small(row):
         return {**row, "small": False}
-    hidden = dict.fromkeys((*AGGREGATES, *RATE_KEYS))
-    return {**row, **hidden, "small": True}
+    return _hidden(row)
 
 
 LABELS = {
     "sent": _("Referrals sent"),
     "acceptance_rate": _("Acceptance rate"),
-    "median_days_to_acceptance": _("Median days to acceptance"),
-    "median_days_to_first_contact": _("Median days to first contact"),
+    "median_days_to_acceptance": _("Median working days to acceptance"),
+    "median_days_to_first_contact": _("Median working days to first contact"),
     "closed_loop_share": _("Share of loops closed with feedback"),
+    "acknowledged_share": _("Share of feedback acknowledged by the sender"),
+    "median_days_to_acknowledgement": _("Median working days from closure to acknowledgement"),
     "declined_share": _("Share declined"),
     "forwarded_share": _("Share forwarded or reassigned"),
     "reminders_per_referral": _("Reminders per referral"),

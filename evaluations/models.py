@@ -4,6 +4,8 @@ Only aggregates of referral data are ever shown here: no patient names or ids in
 """
 
 from django.conf import settings
+from django.contrib.postgres.functions import RandomUUID
+from django.core.validators import MaxValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
@@ -35,6 +37,15 @@ class ImprovementProject(models.Model):
     )
     starts_on = models.DateField(_("start"))
     ends_on = models.DateField(_("end"))
+    baseline_months = models.PositiveSmallIntegerField(
+        _("baseline (months before cycle 1)"),
+        default=6,
+        validators=[MaxValueValidator(24)],
+        help_text=_(
+            "The whole months before cycle 1 that its figures are compared with (0: no baseline). "
+            "Fixed once cycle 1 has left its Plan phase."
+        ),
+    )
 
     class Meta:
         verbose_name = _("improvement project")
@@ -270,3 +281,22 @@ class Export(models.Model):
 
 
 from .measurement_models import *  # noqa: E402, F403 - instruments and measurements live in their own module
+
+
+class FiguresVersion(models.Model):
+    """One row that the database itself rewrites on every change to what the dashboards count or name
+    (triggers in migration 0005: teams, organisations, pathways, projects and their scope, cycles,
+    outcome measurements, instruments), so the dashboard cache is never served after such a change.
+    A restored or re-created database has new table ids and a new `epoch`, so it never meets a cache
+    entry made from another copy of the data (selectors._data_version)."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    n = models.BigIntegerField(default=0)
+    epoch = models.UUIDField(db_default=RandomUUID())
+
+    class Meta:
+        verbose_name = _("figures version")
+        default_permissions = ()
+
+    def __str__(self) -> str:
+        return f"{self.epoch}:{self.n}"

@@ -61,16 +61,20 @@ def _trends(points: list[tuple[int, float]]) -> list[list[int]]:
     return runs
 
 
-def analyse(values: list[float | None]) -> RunChart:
+def analyse(values: list[float | None], *, centre: float | None = None) -> RunChart:
+    """The rules over the points that are not None. `centre`: the line shifts are judged against, e.g.
+    the baseline's median carried through the later months; by default the median of all points.
+    Astronomical points are judged against the median of all points either way."""
     points = [(i, float(v)) for i, v in enumerate(values) if v is not None]
     chart = RunChart(values=values)
     if not points:
+        chart.median = centre
         return chart
-    centre = median(v for _, v in points)
-    chart.median = centre
-    chart.shifts = _shifts(points, centre)
+    middle = median(v for _, v in points)
+    chart.median = middle if centre is None else centre
+    chart.shifts = _shifts(points, chart.median)
     chart.trends = _trends(points)
-    mad = median(abs(v - centre) for _, v in points)
+    mad = median(abs(v - middle) for _, v in points)
     if mad > 0:
-        chart.astronomical = [i for i, v in points if abs(v - centre) / (1.4826 * mad) > ASTRONOMICAL_Z]
+        chart.astronomical = [i for i, v in points if abs(v - middle) / (1.4826 * mad) > ASTRONOMICAL_Z]
     return chart

@@ -3,6 +3,7 @@
 import hashlib
 from datetime import timedelta
 from enum import IntEnum
+from statistics import median
 
 from django.contrib.postgres.aggregates import ArrayAgg
 from django.core.cache import cache
@@ -13,8 +14,9 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
-from referrals.models import DeclineReason, ReferralTally
+from referrals.models import DeclineReason, Pathway, ReferralTally
 from teams.models import Membership
 from teams.selectors import discipline_of
 
@@ -22,6 +24,8 @@ from .disclosure import WITHHELD, Scope, protect, share_ground
 from .indicators import (
     LABELS,
     SMALL_GROUP,
+    baseline_dates,
+    baseline_of,
     declined_by_reason,
     indicators,
     indicators_per_team,
@@ -48,6 +52,7 @@ CHART_INDICATORS = [
     "acceptance_rate",
     "median_days_to_acceptance",
     "closed_loop_share",
+    "acknowledged_share",
     "reminders_per_referral",
 ]
 
@@ -128,6 +133,8 @@ CHECK_INDICATORS = [
     "median_days_to_acceptance",
     "median_days_to_first_contact",
     "closed_loop_share",
+    "acknowledged_share",
+    "median_days_to_acknowledgement",
     "declined_share",
     "forwarded_share",
     "reminders_per_referral",
@@ -137,24 +144,42 @@ TEAM_INDICATORS = ["sent", "acceptance_rate", "median_days_to_acceptance", "clos
 
 
 def _data_version() -> tuple:
-    """Changes whenever a referral, event, reminder or outcome measurement is added. Every change of
-    a referral's state writes an event (append-only), so this is a complete key for the aggregates."""
+    """Changes whenever the figures could: a referral, event or reminder is added (every change of a
+    referral's state writes an event, append-only), or the database rewrites FiguresVersion (any write
+    to the teams, pathways, projects, cycles, measurements and instruments the figures count or name).
+    The ids of the database and of the version table, and the version row's random epoch, tell one
+    copy of the data from another: a restored database has new ones, so it is never served a cache
+    entry made from the data before the restore. The version is read before the figures: a change
+    that commits meanwhile leaves newer figures under an older key, never the reverse."""
     with connection.cursor() as cursor:
-        cursor.execute(
+        sql = (
             "SELECT (SELECT max(id) FROM referrals_referral), (SELECT max(id) FROM referrals_event), "
-            "(SELECT max(id) FROM referrals_reminder), (SELECT max(id) FROM evaluations_outcomemeasurement)"
+            "(SELECT max(id) FROM referrals_reminder), "
+            "(SELECT oid FROM pg_database WHERE datname = current_database()), "
+            "'evaluations_figuresversion'::regclass::oid, "
+            "(SELECT ROW(epoch, n)::text FROM evaluations_figuresversion WHERE id = 1)"
         )
+        cursor.execute(sql)
         return cursor.fetchone()
 
 
 def project_scopes() -> list[Scope]:
     """Every project's scope, in one query (there are tens of projects, not thousands)."""
     rows = ImprovementProject.objects.annotate(
-        team_ids=ArrayAgg("teams__id", distinct=True), pathway_ids=ArrayAgg("pathways__id", distinct=True)
-    ).values_list("pk", "starts_on", "ends_on", "team_ids", "pathway_ids")
+        team_ids=ArrayAgg("teams__id", distinct=True),
+        pathway_ids=ArrayAgg("pathways__id", distinct=True),
+        first_cycle=Subquery(Cycle.objects.filter(project=OuterRef("pk"), number=1).values("starts_on")),
+    ).values_list("pk", "starts_on", "ends_on", "team_ids", "pathway_ids", "baseline_months", "first_cycle")
     return [
-        Scope(pk, start, end, frozenset(t for t in teams if t), frozenset(p for p in pathways if p))
-        for pk, start, end, teams, pathways in rows
+        Scope(
+            pk,
+            start,
+            end,
+            frozenset(t for t in teams if t),
+            frozenset(p for p in pathways if p),
+            (baseline_dates(months, first) or (None,))[0],
+        )
+        for pk, start, end, teams, pathways, months, first in rows
     ]
 
 
@@ -189,8 +214,11 @@ def referral_aggregates(*, project: ImprovementProject, cycles: list[Cycle], cur
         project.starts_on,
         project.ends_on,
         *referral_scope(project),
+        project.baseline_months,
         tuple((c.number, c.starts_on, c.ends_on, c.phase) for c in cycles),
         current.number if current else None,
+        previous.number if previous else None,
+        timezone.localdate(),  # which referrals have matured (indicators.Matured)
     )
     key = "evaluations:aggregates:" + hashlib.sha256(repr((scope, _data_version())).encode()).hexdigest()
     cached = cache.get(key)
@@ -218,37 +246,87 @@ def referral_aggregates(*, project: ImprovementProject, cycles: list[Cycle], cur
     return data
 
 
-def check_rows(
-    *, cycle: Cycle, now: dict, before: dict, withheld: frozenset | set = frozenset()
-) -> list[dict]:
-    """Check: the cycle's indicators next to its predictions and the previous cycle. `withheld`: the
-    numbers of cycles whose figures are withheld (indicators.project_series)."""
+def periods(project: ImprovementProject, number: int | None) -> tuple[list[Cycle], object, object]:
+    """The project's cycles, the period to check (cycle `number`, 0 for the baseline, or the latest
+    cycle) and the period it is compared with: the cycle before, or for cycle 1 the baseline. The
+    baseline takes part only once cycle 1 has left Plan (indicators.Baseline)."""
+    cycles = list(project.cycles.order_by("number"))
+    baseline = baseline_of(project, cycles)
+    if baseline is not None and not baseline.counted:
+        baseline = None
+    if number == 0 and baseline is not None:
+        return cycles, baseline, None
+    current = next((c for c in cycles if c.number == number), None) or (cycles[-1] if cycles else None)
+    if current is None:
+        return cycles, None, None
+    previous = next((c for c in cycles if c.number == current.number - 1), None)
+    return cycles, current, previous if current.number > 1 else baseline
+
+
+# Beside the indicators: how many referrals are still open, and how many are too recent to count.
+MATURITY_ROWS = {
+    "still_open": gettext_lazy("Still open"),
+    "maturing": gettext_lazy("Too recent to count yet (sent within the pathway's feedback period)"),
+}
+
+
+def check_rows(*, cycle, now: dict, before: dict, withheld: frozenset | set = frozenset()) -> list[dict]:
+    """Check: the cycle's indicators next to its predictions and the previous cycle (for cycle 1: the
+    baseline). `withheld`: the numbers of cycles whose figures are withheld (indicators.project_series).
+    A figure of a period with referrals too recent to count is marked `maturing`: it may still change."""
     now, before = suppress(now), (suppress(before) if before else {})
-    return [
-        {
-            "key": key,
-            "label": LABELS[key],
-            "value": now.get(key),
-            "small": now["small"],
-            "withheld": cycle.number in withheld,
-            "previous": before.get(key),
-            "previous_small": before.get("small", False),
-            "previous_withheld": cycle.number - 1 in withheld,
-            "prediction": cycle.predictions.get(key),
-        }
-        for key in CHECK_INDICATORS
-    ]
+    rows = []
+    for key in (*CHECK_INDICATORS, *MATURITY_ROWS):
+        count = key in ("sent", *MATURITY_ROWS)
+        rows.append(
+            {
+                "key": key,
+                "label": LABELS.get(key) or MATURITY_ROWS[key],
+                "count": count,
+                "value": shown(now.get(key)) if count and now.get(key) is not None else now.get(key),
+                "small": now["small"],
+                "withheld": cycle.number in withheld,
+                "maturing": not count and bool(now.get("maturing")),
+                "previous": (
+                    shown(before.get(key)) if count and before.get(key) is not None else before.get(key)
+                ),
+                "previous_small": before.get("small", False),
+                "previous_withheld": cycle.number - 1 in withheld,
+                "previous_maturing": not count and bool(before.get("maturing")),
+                "prediction": cycle.predictions.get(key),
+            }
+        )
+    return rows
+
+
+def previous_label(cycle) -> str:
+    """The heading of the Check table's last column: what the period is compared with."""
+    if cycle is not None and cycle.number == 1:
+        return _("Baseline")
+    return _("Previous cycle") if cycle is None or cycle.number else _("Previous period")
 
 
 def _chart(key: str, series: list[dict], cycles: list[Cycle]) -> dict:
+    """One run chart. Months still maturing (some referrals too recent to count) are drawn but not
+    judged by the run-chart rules: a figure that may still rise is no signal. With a baseline, its
+    median is the centre line, carried through the later months (run-chart practice), and shifts are
+    judged against it."""
     values = [row[key] for row in series]
-    chart = analyse(values)
+    maturing = [bool(row.get("maturing")) for row in series]
+    in_baseline = [
+        v for row, v, m in zip(series, values, maturing, strict=True) if row.get("part") == 0 and not m
+    ]
+    in_baseline = [v for v in in_baseline if v is not None]
+    centre = median(in_baseline) if in_baseline else None
+    chart = analyse([None if m else v for v, m in zip(values, maturing, strict=True)], centre=centre)
     return {
         "key": key,
         "title": str(LABELS[key]),
         "labels": [row["period"].strftime("%Y-%m") for row in series],
         "values": values,
         "median": chart.median,
+        "baseline_median": centre is not None,
+        "maturing_points": [i for i, m in enumerate(maturing) if m and values[i] is not None],
         "shift_points": sorted({i for run in chart.shifts for i in run}),
         "trend_points": sorted({i for run in chart.trends for i in run}),
         "astronomical": chart.astronomical,
@@ -268,9 +346,7 @@ def _breakdown(rows: list[dict]) -> list[dict]:
 def dashboard(*, project: ImprovementProject, cycle_number: int | None = None) -> dict:
     """Everything on the project dashboard, in a number of queries that does not grow with the data.
     Groups of fewer than five referrals are suppressed everywhere (see `indicators.suppress`)."""
-    cycles = list(project.cycles.order_by("number"))
-    current = next((c for c in cycles if c.number == cycle_number), None) or (cycles[-1] if cycles else None)
-    previous = next((c for c in cycles if current and c.number == current.number - 1), None)
+    cycles, current, previous = periods(project, cycle_number)
     data = referral_aggregates(project=project, cycles=cycles, current=current, previous=previous)
     if current is not None and current.phase == Phase.PLAN:
         # While the dates can still change, the cycle shows no figures: comparing them across a one-day
@@ -287,6 +363,7 @@ def dashboard(*, project: ImprovementProject, cycle_number: int | None = None) -
     teams = [
         {
             "name": row["receiving_team__name"],
+            "organisation": row["receiving_team__organisation__name"],
             "withheld": hide,
             "cells": [(key, None if hide else row[key]) for key in TEAM_INDICATORS],
         }
@@ -315,10 +392,14 @@ def dashboard(*, project: ImprovementProject, cycle_number: int | None = None) -
         "pathways": pathways,
         "reasons": reasons,
         "charts": [_chart(key, series, cycles) for key in CHART_INDICATORS],
+        "baseline": baseline_of(project, cycles),
+        "previous_label": previous_label(current),
         "series": [
             {
                 "period": row["period"],
                 "withheld": row["small"],  # every small month is hidden with others (project_series)
+                "maturing": bool(row.get("maturing")),
+                "baseline": row.get("part") == 0,
                 "cells": [row[key] for key in CHART_INDICATORS],
             }
             for row in series
@@ -347,19 +428,21 @@ def cycle_of(project: ImprovementProject, number: int) -> Cycle | None:
     return project.cycles.filter(number=number).first()
 
 
-OVERVIEW_COLUMNS = ("sent", "accepted", "declined", "completed", "reminders")
+OVERVIEW_COLUMNS = ("sent", "matured", "accepted", "declined", "completed", "reminders")
 
 
 def _overview_rates(row: dict, *, withheld: bool = False) -> dict:
     """Headline figures from tally sums, with the dashboard's <5 rule: a small group shows nothing.
     Rounded, the count to the nearest ten and shares to the percent: an exact project total less the
     cycles' totals would give a small cycle away, and the hub's year less a project's the rest.
-    `withheld`: nothing at all (the project shares ground with another)."""
+    `withheld`: nothing at all (the project shares ground with another). Shares are of the matured
+    referrals, as on the dashboard (indicators.Matured)."""
     sent = row["sent"] or 0
     small = 0 < sent < SMALL_GROUP
+    matured = row.get("matured", sent) or 0
 
     def share(n):
-        return None if withheld or small or not sent else round(n / sent, 2)
+        return None if withheld or small or matured < SMALL_GROUP else round(n / matured, 2)
 
     rates = {
         "acceptance_rate": share(row["accepted"]),
@@ -400,7 +483,15 @@ def projects_overview(*, user) -> dict:
     )
     teams = ImprovementProject.teams.through._meta.db_table
     pathways = ImprovementProject.pathways.through._meta.db_table
-    sums = ", ".join(f"coalesce(sum(t.{c}), 0)" for c in OVERVIEW_COLUMNS)
+    # Shares count the matured referrals only (indicators.Matured): sent a feedback period ago.
+    matured = "FILTER (WHERE t.day + pw.feedback_every <= %s)"
+    sums = ", ".join(
+        "coalesce(sum(t.sent), 0)"
+        if c == "sent"
+        else f"coalesce(sum(t.{'sent' if c == 'matured' else c}) {matured}, 0)"
+        for c in OVERVIEW_COLUMNS
+    )
+    today = [timezone.localdate()] * (len(OVERVIEW_COLUMNS) - 1)
     figures: dict[int, dict] = {}
     with connection.cursor() as cursor:
         cursor.execute(
@@ -414,9 +505,10 @@ def projects_overview(*, user) -> dict:
                 AND (NOT EXISTS (SELECT 1 FROM {pathways} s WHERE s.improvementproject_id = p.id)
                      OR t.pathway_id IN
                         (SELECT s.pathway_id FROM {pathways} s WHERE s.improvementproject_id = p.id))
+            LEFT JOIN {Pathway._meta.db_table} pw ON pw.id = t.pathway_id
             WHERE p.id = ANY(%s)
             GROUP BY p.id""",  # noqa: S608 (table names from the models; values are parameters)
-            [[p.pk for p in projects]],
+            [*today, [p.pk for p in projects]],
         )
         shared = ground_shared()
         for pk, *values in cursor.fetchall():
@@ -424,8 +516,9 @@ def projects_overview(*, user) -> dict:
             figures[pk] = _overview_rates(row, withheld=pk in shared)
         since = timezone.localdate() - timedelta(days=365)
         cursor.execute(
-            f"SELECT {sums} FROM {ReferralTally._meta.db_table} t WHERE t.day > %s",  # noqa: S608 (names only)
-            [since],
+            f"SELECT {sums} FROM {ReferralTally._meta.db_table} t "  # noqa: S608 (names only)
+            f"LEFT JOIN {Pathway._meta.db_table} pw ON pw.id = t.pathway_id WHERE t.day > %s",
+            [*today, since],
         )
         hub = _overview_rates(dict(zip(OVERVIEW_COLUMNS, cursor.fetchone(), strict=True)))
     phases = dict(Phase.choices)

@@ -1,5 +1,6 @@
 """Writes of the evaluations app: a cycle moves phase by phase; Act can seed the next Plan."""
 
+from dataclasses import replace
 from datetime import date
 
 from django.core.exceptions import ValidationError
@@ -9,7 +10,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from .disclosure import Scope, share_ground
-from .indicators import LABELS, whole_months
+from .indicators import LABELS, baseline_dates, whole_months
 from .models import (
     PHASE_ORDER,
     ActionItem,
@@ -127,6 +128,13 @@ def check_project_scope(scope: Scope, *, today=None) -> None:
             _("A project runs between %(earliest)s and %(latest)s.")
             % {"earliest": EARLIEST.year, "latest": LATEST.year}
         )
+    if (
+        before is not None
+        and before.baseline_from != scope.baseline_from
+        and Cycle.objects.filter(project_id=scope.pk, number=1).exclude(phase=Phase.PLAN).exists()
+    ):
+        # Cycle 1 has been compared with it: moving it now would choose the comparison after the fact.
+        raise ValidationError(_("The baseline is fixed once cycle 1 has left its Plan phase."))
     started = before is not None and before.starts_on <= today
     if started and (before.teams, before.pathways) != (scope.teams, scope.pathways):
         # One team more or less after the start would tell that team's figures by subtraction.
@@ -166,6 +174,20 @@ def check_project_scope(scope: Scope, *, today=None) -> None:
         )
 
 
+def _check_baseline(project, first_cycle_starts_on: date) -> None:
+    """Cycle 1's start sets the baseline's months (indicators.Baseline): they must not count referrals
+    another project counts (check_project_scope)."""
+    saved = next(s for s in project_scopes() if s.pk == project.pk)
+    dates = baseline_dates(project.baseline_months, first_cycle_starts_on)
+    try:
+        check_project_scope(replace(saved, baseline_from=dates[0] if dates else None))
+    except ValidationError as error:
+        raise ValidationError(
+            _("The baseline of %(months)s months before this cycle is not possible: %(rule)s")
+            % {"months": project.baseline_months, "rule": " ".join(error.messages)}
+        ) from error
+
+
 @transaction.atomic
 def cycle_create_first(*, project, by, starts_on, ends_on) -> Cycle:
     if not can_manage(user=by, project=project):
@@ -173,6 +195,7 @@ def cycle_create_first(*, project, by, starts_on, ends_on) -> Cycle:
     if project.cycles.exists():
         raise ValidationError(_("This project already has a cycle; plan the next one from its Act phase."))
     _check_dates(project, starts_on, ends_on)
+    _check_baseline(project, starts_on)
     return Cycle.objects.create(project=project, number=1, starts_on=starts_on, ends_on=ends_on)
 
 
@@ -197,6 +220,8 @@ def cycle_plan_update(
     if unknown:
         raise ValidationError(_("Unknown indicator: %(name)s") % {"name": sorted(unknown)[0]})
     _check_dates(cycle.project, starts_on, ends_on, exclude=cycle.pk, number=cycle.number)
+    if cycle.number == 1 and starts_on != cycle.starts_on:
+        _check_baseline(cycle.project, starts_on)
     cycle.objective = objective.strip()
     cycle.change_to_test = change_to_test.strip()
     cycle.measures = measures.strip()

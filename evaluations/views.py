@@ -105,8 +105,7 @@ def _cycle(request, pk: int, number: int, needs: Access = Access.READ):
 
 def _cycle_page(request, project, cycle, *, forms=None, status=200):
     access = selectors.access_to(user=request.user, project=project)
-    cycles = list(project.cycles.order_by("number"))
-    previous = next((c for c in cycles if c.number == cycle.number - 1), None)
+    cycles, _current, previous = selectors.periods(project, cycle.number)
     following = next((c for c in cycles if c.number == cycle.number + 1), None)
     forms = forms or {}
     today = timezone.localdate()
@@ -131,6 +130,7 @@ def _cycle_page(request, project, cycle, *, forms=None, status=200):
             before=aggregates["before"],
             withheld=aggregates.get("withheld_cycles", set()),
         ),
+        "previous_label": selectors.previous_label(cycle),
         "cycle_withheld": cycle.number in aggregates.get("withheld_cycles", set()),
         "planning": cycle.phase == Phase.PLAN,
         "shared_ground": aggregates.get("shared_ground", False),

@@ -44,6 +44,30 @@ def test_project_lead_opens_dashboard_switches_cycle_and_records_a_barrier(page,
     assert "Geld" in after
 
 
+def test_project_lead_compares_cycle_1_with_the_baseline_and_reads_the_senders_side(page, demo_data):
+    """The demo's question: did cycle 1 beat the baseline, and is the loop closed from the GP's side?"""
+    login(page, "projectleider")
+    page.goto("/evaluations/")
+    page.get_by_test_id("projects").get_by_role("link").first.click()
+    page.get_by_test_id("cycles").get_by_role("link", name=re.compile("Cyclus 1")).click()
+    page.wait_for_url(re.compile(r"cycle=1"))
+    table = page.get_by_test_id("indicators")
+    assert table.locator("thead th").last.inner_text() == "Nulmeting"
+    acknowledged = table.locator("tr[data-key=acknowledged_share]")
+    assert "bevestigd door de verwijzer" in acknowledged.locator("th").inner_text()
+    this_cycle, _, baseline = acknowledged.locator("td").all_inner_texts()
+    assert re.fullmatch(r"[01],\d\d", this_cycle) and re.fullmatch(r"[01],\d\d", baseline)
+    assert "werkdagen" in table.locator("tr[data-key=median_days_to_acceptance] th").inner_text()
+    page.get_by_test_id("baseline").click()
+    page.wait_for_url(re.compile(r"cycle=0"))
+    assert page.locator("#check-title").inner_text().startswith("Nulmeting: de maanden vóór cyclus 1")
+    # The running cycle has referrals too recent to count: its figures say so.
+    page.get_by_test_id("cycles").get_by_role("link", name=re.compile("Cyclus 3")).click()
+    page.wait_for_url(re.compile(r"cycle=3"))
+    assert page.get_by_test_id("indicators").get_by_text("voorlopig").count() >= 1
+    assert page.get_by_test_id("maturity-note").is_visible()
+
+
 def test_project_lead_works_through_do_check_act_and_plans_the_next_cycle(page, demo_data):
     login(page, "projectleider")
     page.goto("/evaluations/")

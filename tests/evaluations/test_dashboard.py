@@ -108,7 +108,7 @@ def test_per_team_breakdown_and_small_groups_shown_as_less_than_five(client, loo
     html = client.get(reverse("evaluations:dashboard", args=[project.pk])).content.decode()
     series = html.split('data-testid="series"')[1].split("</table>")[0]
     for month in ("2026-07", "2026-08", "2026-09"):
-        assert series.split(month)[1].split("</tr>")[0].count("achtergehouden") == 4, month
+        assert series.split(month)[1].split("</tr>")[0].count("achtergehouden") == 5, month
     assert "achtergehouden" not in series.split("2026-02")[1].split("</tr>")[0]
     charts = json.loads(html.split('id="chart-data" type="application/json">')[1].split("</script>")[0])
     assert charts[0]["labels"][6] == "2026-07" and charts[0]["values"][6] is None

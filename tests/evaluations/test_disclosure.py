@@ -255,12 +255,13 @@ def test_two_projects_whose_scopes_differ_by_one_team_cannot_be_subtracted(
     )
     export_build(export_id=export.pk)
     rows = list(csv.reader(export_path(Export.objects.get(pk=export.pk)).open()))
-    assert rows[1][:2] == ["all", "withheld"] and len(rows) == 2
+    assert rows[1][:3] == ["all", "", "withheld"] and len(rows) == 2
     events = Export.objects.create(project=wider, requested_by=researcher, dataset="events", format="csv")
     export_build(export_id=events.pk)
     assert len(list(csv.reader(export_path(Export.objects.get(pk=events.pk)).open()))) == 1  # the header
-    # Once the second project covers a later period, both tell their story again.
-    wider.starts_on, wider.ends_on = date(2027, 1, 1), date(2027, 12, 31)
+    # Once the second project covers a later period, both tell their story again (here without a
+    # baseline: its cycle 1 stays in 2026, and the months before it would still meet the first project).
+    wider.starts_on, wider.ends_on, wider.baseline_months = date(2027, 1, 1), date(2027, 12, 31), 0
     wider.save()
     client.force_login(project.lead)
     dashboard = client.get(reverse("evaluations:dashboard", args=[project.pk]) + "?cycle=1").content.decode()
@@ -284,7 +285,7 @@ def test_the_admin_refuses_a_project_that_would_count_another_projects_referrals
     other_team = TeamFactory(
         organisation=loop["team"].organisation, name="Wijkteam Noord", kind="social_welfare"
     )
-    base = {"name": "Nieuw", "aim": "Doel", "lead": project.lead.pk}
+    base = {"name": "Nieuw", "aim": "Doel", "lead": project.lead.pk, "baseline_months": 6}
 
     def attempt(obj=None, **fields):
         form_class = model_admin.get_form(request, obj)
@@ -308,7 +309,13 @@ def test_the_admin_refuses_a_project_that_would_count_another_projects_referrals
     )[0]
 
     # A date that has passed stays put; a future end may move to another future day.
-    current = {"name": project.name, "aim": project.aim, "lead": project.lead.pk, "teams": [loop["team"].pk]}
+    current = {
+        "name": project.name,
+        "aim": project.aim,
+        "lead": project.lead.pk,
+        "teams": [loop["team"].pk],
+        "baseline_months": 6,
+    }
     current["pathways"] = [pathway.pk]
     form_class = model_admin.get_form(request, project)
     moved_start = form_class(
@@ -371,7 +378,7 @@ def test_a_small_cycle_is_not_the_overview_total_less_the_other_cycles(client, l
     html, sent = check(2)
     assert "<td>38</td>" in sent  # the closed cycles keep telling their story
     series = html.split('data-testid="series"')[1].split("</table>")[0]
-    assert series.split("2026-11")[1].split("</tr>")[0].count("achtergehouden") == 4
+    assert series.split("2026-11")[1].split("</tr>")[0].count("achtergehouden") == 5
     assert "achtergehouden" not in series.split("2026-08")[1].split("</tr>")[0]
 
 
@@ -392,7 +399,13 @@ def test_cycles_stay_inside_the_project_and_a_started_projects_teams_are_fixed(r
     request = rf.get("/")
     request.user = staff
     form_class = admin.site._registry[ImprovementProject].get_form(request, project)
-    current = {"name": project.name, "aim": project.aim, "lead": lead.pk, "starts_on": "2026-01-01"}
+    current = {
+        "name": project.name,
+        "aim": project.aim,
+        "lead": lead.pk,
+        "starts_on": "2026-01-01",
+        "baseline_months": project.baseline_months,
+    }
     # The project's end may not move before its last cycle's end, nor off a whole month of a cycle.
     shorter = form_class(
         data={**current, "teams": [loop["team"].pk], "ends_on": "2026-12-15"}, instance=project

@@ -79,11 +79,13 @@ def test_each_indicator_has_its_known_answer(data):
     assert result["sent"] == 8
     assert result["accepted"] == 7
     assert result["acceptance_rate"] == round(7 / 8, 4)
-    # Days to acceptance: 1, 2, 3, 10, 1, 1, ~0.71 → median 1.
-    assert result["median_days_to_acceptance"] == pytest.approx(1.0)
-    # Days to first contact: 4 and 5 → the median of an even count is the mean of the middle two.
-    assert result["median_days_to_first_contact"] == pytest.approx(4.5)
+    # Working days to acceptance (sent Monday 2 March): 1, 2, 3, 8 (10 calendar days), then 1, 1, 1.
+    assert result["median_days_to_acceptance"] == 1
+    # Two first contacts: a median of fewer than five is not shown (it would be about two patients).
+    assert result["contacted"] == 2 and result["median_days_to_first_contact"] is None
     assert result["closed_loop_share"] == round(1 / 8, 4)
+    assert result["acknowledged_share"] is None  # of one closed referral: too few
+    assert result["matured"] == 8 and result["maturing"] == 0 and result["still_open"] == 6
     assert result["declined_share"] == round(1 / 8, 4)
     assert result["forwarded_share"] == round(1 / 8, 4)
     assert result["reminders_per_referral"] == round(3 / 8, 2)
@@ -92,9 +94,9 @@ def test_each_indicator_has_its_known_answer(data):
 
 def test_breakdowns(data):
     qs = project_referrals(data, start=date(2026, 3, 1), end=date(2026, 3, 31))
-    assert sent_per_pathway(qs) == [
-        {"pathway__name": "Maatschappelijk werk (meervoudige problematiek)", "n": 7},
-        {"pathway__name": "Schuldhulp en geldzaken", "n": 1},
+    assert [(row["pathway__name"], row["n"]) for row in sent_per_pathway(qs)] == [
+        ("Maatschappelijk werk (meervoudige problematiek)", 7),
+        ("Schuldhulp en geldzaken", 1),
     ]
     assert declined_by_reason(qs) == [{"decline_reason": "no_capacity", "n": 1}]
 
