@@ -6,9 +6,10 @@ crosses a cycle boundary belongs to the cycle it was sent in.
 
 Maturity: every figure but the number sent depends on what happens after sending, so a referral sent
 last week would pull the rates down only because it has not had time yet. Those figures count only
-referrals that have *matured*: sent at least their pathway's feedback period (`feedback_every`) before
-today. The number still open and the number too recent to count are shown beside them
-(docs/indicators.md).
+referrals that have *matured*: sent in a month that ended at least FOLLOW_UP_DAYS ago. Whole months,
+not days: the set of referrals counted then grows by a month at a time (a month the run chart shows,
+or hides with its cycle), never by the one referral sent on a given day, whose outcome a reader who
+knows that day could otherwise read off the change (docs/indicators.md).
 
 Durations are in working days (Monday to Friday without Dutch public holidays, the calendar the
 reminders use: collab_hub.core.workdays); the research export also has them in calendar days.
@@ -25,7 +26,6 @@ from django.db.models import (
     Aggregate,
     BooleanField,
     Count,
-    DateField,
     ExpressionWrapper,
     F,
     FloatField,
@@ -104,23 +104,19 @@ class WorkingDays(Func):
             )
             day_params = [*sql_params, settings.TIME_ZONE]
             params += [*day_params, *day_params, *day_params, self.holidays]
-        return f"({numbers[1]} - {numbers[0]})", params
+        # (nought when the end is not after the start, as in Python)
+        return f"GREATEST({numbers[1]} - {numbers[0]}, 0)", params
 
 
-class Matured(Func):
-    """Whether a referral was sent at least its pathway's feedback period before `today`."""
+# Six weeks: the default feedback period, by which a referral should have been accepted, contacted and
+# reported on. One window for every pathway, so that editing a pathway does not change past figures.
+FOLLOW_UP_DAYS = 42
 
-    output_field = BooleanField()
 
-    def __init__(self, today: date):
-        super().__init__(F("sent_at"), F("pathway__feedback_every"), Value(today, output_field=DateField()))
-
-    def as_sql(self, compiler, connection, **extra_context):
-        (sent, sent_params), (days, days_params), (today, today_params) = (
-            compiler.compile(e) for e in self.get_source_expressions()
-        )
-        sql = f"({_local_day(sent)} + {days} <= {today})"
-        return sql, [*sent_params, settings.TIME_ZONE, *days_params, *today_params]
+def maturity_cutoff(today: date | None = None) -> date:
+    """The first day of the first month that has not matured: referrals sent before it count."""
+    last_matured_day = (today or timezone.localdate()) - timedelta(days=FOLLOW_UP_DAYS)
+    return first_of_month(last_matured_day + timedelta(days=1))
 
 
 def referral_scope(project) -> tuple[tuple[int, ...], tuple[int, ...]]:
@@ -163,7 +159,10 @@ def first_of_month(day: date, months_later: int = 0) -> date:
 def baseline_dates(months: int, first_cycle_start: date | None) -> tuple[date, date] | None:
     if not months or first_cycle_start is None or first_cycle_start.day != 1:
         return None
-    return first_of_month(first_cycle_start, -months), first_cycle_start - timedelta(days=1)
+    try:
+        return first_of_month(first_cycle_start, -months), first_cycle_start - timedelta(days=1)
+    except ValueError:  # a legacy cycle near year 1: no months before it
+        return None
 
 
 def baseline_of(project, cycles=None) -> Baseline | None:
@@ -177,12 +176,15 @@ def baseline_of(project, cycles=None) -> Baseline | None:
     return Baseline(*dates, counted=first.phase != Phase.PLAN)
 
 
-def counts_from(project) -> date:
+def counts_from(project, cycles=None) -> date:
     """The first day whose referrals the project counts: its start, or its baseline's when earlier.
-    Read once per project instance, like `referral_scope`."""
+    Read once per project instance, like `referral_scope` (from `cycles` when the caller has them)."""
     start = getattr(project, "_counts_from", None)
-    if start is None:
-        first = project.cycles.filter(number=1).values_list("starts_on", flat=True).first()
+    if start is None or cycles is not None:
+        if cycles is None:
+            first = project.cycles.filter(number=1).values_list("starts_on", flat=True).first()
+        else:
+            first = next((c.starts_on for c in cycles if c.number == 1), None)
         dates = baseline_dates(project.baseline_months, first)
         start = min(project.starts_on, dates[0]) if dates else project.starts_on
         project._counts_from = start
@@ -219,10 +221,13 @@ def _annotated(qs: QuerySet[Referral], today: date | None = None) -> QuerySet[Re
     forwarded = Event.objects.filter(kind__in=[Event.Kind.FORWARDED, Event.Kind.REASSIGNED]).values(
         "referral_id"
     )
+    cutoff = day_start(maturity_cutoff(today))
     return qs.annotate(
         n_reminders=Coalesce(Subquery(reminders, output_field=IntegerField()), Value(0)),
         was_forwarded=ExpressionWrapper(Q(pk__in=forwarded), output_field=BooleanField()),
-        is_matured=Matured(today or timezone.localdate()),
+        is_matured=ExpressionWrapper(Q(sent_at__lt=cutoff), output_field=BooleanField()),
+        # The sender's acknowledgement is counted for loops closed in a month that has matured as well.
+        closure_matured=ExpressionWrapper(Q(completed_at__lt=cutoff), output_field=BooleanField()),
     )
 
 
@@ -230,7 +235,8 @@ MATURED = Q(is_matured=True)
 ACCEPTED = MATURED & Q(accepted_at__isnull=False)
 CONTACTED = MATURED & Q(first_contact_at__isnull=False)
 CLOSED = MATURED & Q(status=Status.COMPLETED)
-ACKNOWLEDGED = CLOSED & Q(acknowledged_at__isnull=False)
+CLOSURE_MATURED = CLOSED & Q(closure_matured=True)
+ACKNOWLEDGED = CLOSURE_MATURED & Q(acknowledged_at__isnull=False)
 DURATIONS = {
     # key: (from, to, which referrals)
     "median_days_to_acceptance": ("sent_at", "accepted_at", ACCEPTED),
@@ -253,6 +259,7 @@ def aggregates(*, calendar_days: bool = False) -> dict:
         "declined": Count("pk", filter=MATURED & Q(status=Status.REJECTED)),
         "forwarded": Count("pk", filter=MATURED & Q(was_forwarded=True)),
         "closed_with_feedback": Count("pk", filter=CLOSED),
+        "closed_long_enough": Count("pk", filter=CLOSURE_MATURED),
         "acknowledged": Count("pk", filter=ACKNOWLEDGED),
         "to_named_contact": Count(
             "pk", filter=MATURED & Q(assigned_via__in=["contact", "deputy"]) & Q(was_forwarded=False)
@@ -275,6 +282,7 @@ AGGREGATE_KEYS = (
     "declined",
     "forwarded",
     "closed_with_feedback",
+    "closed_long_enough",
     "acknowledged",
     "to_named_contact",
     "reminders",
@@ -317,7 +325,7 @@ def _rates(row: dict) -> dict:
         "maturing": (row["sent"] or 0) - matured,
         "acceptance_rate": share(row["accepted"], matured),
         "closed_loop_share": share(row["closed_with_feedback"], matured),
-        "acknowledged_share": share(row["acknowledged"], row["closed_with_feedback"]),
+        "acknowledged_share": share(row["acknowledged"], row["closed_long_enough"]),
         "declined_share": share(row["declined"], matured),
         "forwarded_share": share(row["forwarded"], matured),
         "named_contact_share": share(row["to_named_contact"], matured),
@@ -436,9 +444,10 @@ def sent_per_pathway(qs: QuerySet[Referral]) -> list[dict]:
     )
 
 
-def declined_by_reason(qs: QuerySet[Referral]) -> list[dict]:
+def declined_by_reason(qs: QuerySet[Referral], *, today: date | None = None) -> list[dict]:
+    """Declined matured referrals per reason: the same referrals as the share declined beside it."""
     return list(
-        qs.filter(status=Status.REJECTED)
+        qs.filter(status=Status.REJECTED, sent_at__lt=day_start(maturity_cutoff(today)))
         .order_by()
         .values("decline_reason")
         .annotate(n=Count("pk"))

@@ -16,19 +16,23 @@ from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from referrals.models import DeclineReason, Pathway, ReferralTally
+from referrals.models import DeclineReason, ReferralTally
 from teams.models import Membership
 from teams.selectors import discipline_of
 
 from .disclosure import WITHHELD, Scope, protect, share_ground
 from .indicators import (
+    HIDDEN_KEYS,
     LABELS,
     SMALL_GROUP,
+    Baseline,
     baseline_dates,
     baseline_of,
+    counts_from,
     declined_by_reason,
     indicators,
     indicators_per_team,
+    maturity_cutoff,
     project_referrals,
     project_series,
     referral_scope,
@@ -154,7 +158,7 @@ def _data_version() -> tuple:
     with connection.cursor() as cursor:
         sql = (
             "SELECT (SELECT max(id) FROM referrals_referral), (SELECT max(id) FROM referrals_event), "
-            "(SELECT max(id) FROM referrals_reminder), "
+            "(SELECT max(id) FROM referrals_reminder), pg_postmaster_start_time(), "
             "(SELECT oid FROM pg_database WHERE datname = current_database()), "
             "'evaluations_figuresversion'::regclass::oid, "
             "(SELECT ROW(epoch, n)::text FROM evaluations_figuresversion WHERE id = 1)"
@@ -218,7 +222,7 @@ def referral_aggregates(*, project: ImprovementProject, cycles: list[Cycle], cur
         tuple((c.number, c.starts_on, c.ends_on, c.phase) for c in cycles),
         current.number if current else None,
         previous.number if previous else None,
-        timezone.localdate(),  # which referrals have matured (indicators.Matured)
+        maturity_cutoff(),  # which referrals have matured
     )
     key = "evaluations:aggregates:" + hashlib.sha256(repr((scope, _data_version())).encode()).hexdigest()
     cached = cache.get(key)
@@ -230,20 +234,41 @@ def referral_aggregates(*, project: ImprovementProject, cycles: list[Cycle], cur
     # (Computed either way, so the page's queries do not depend on the data; then blanked.)
     data["series"], withheld = project_series(project, cycles)
     data["withheld_cycles"] = withheld
+
+    def months_hidden(number: int) -> bool:
+        return any(row.get("part") == number and row["small"] for row in data["series"])
+
     if current is not None:
         in_cycle = project_referrals(project, start=current.starts_on, end=current.ends_on)
-        data["now"] = indicators(in_cycle)
+        data["now"] = until_matured(indicators(in_cycle), months_hidden=months_hidden(current.number))
         data["teams"] = indicators_per_team(in_cycle)
         data["pathways"] = sent_per_pathway(in_cycle)
         data["reasons"] = declined_by_reason(in_cycle)
+        if data["now"].get("maturing"):
+            # A team's or a reason's referrals that mature this month are a group no page shows: their
+            # outcomes would be the difference of this month's and last month's rows. Once it matures.
+            data["teams"] = [until_matured(row, months_hidden=True) for row in data["teams"]]
+            data["reasons"], data["reasons_wait"] = [], True
         if current.number in withheld:
             data.update(now={}, teams=[], pathways=[], reasons=[])
     if previous is not None:
         before = indicators(project_referrals(project, start=previous.starts_on, end=previous.ends_on))
+        before = until_matured(before, months_hidden=months_hidden(previous.number))
         data["before"] = {} if previous.number in withheld else before
     data["outcome_changes"] = outcome_change_per_cycle(project=project, cycles=cycles)
     cache.set(key, data, timeout=3600)
     return data
+
+
+def until_matured(row: dict, *, months_hidden: bool) -> dict:
+    """A period with referrals still to mature gains a month of them at a time (indicators.maturity_cutoff).
+    When its months are shown, each such step is a month the run chart shows anyway; when they are
+    hidden (one is small), the step could be a small month: then only the counts of sent, still open and
+    too recent are shown until the whole period has matured (`wait`)."""
+    if not row.get("maturing") or not months_hidden:
+        return row
+    keep = ("sent", "still_open", "maturing", "matured")
+    return {**row, **dict.fromkeys(k for k in HIDDEN_KEYS if k not in keep), "wait": True}
 
 
 def periods(project: ImprovementProject, number: int | None) -> tuple[list[Cycle], object, object]:
@@ -251,6 +276,7 @@ def periods(project: ImprovementProject, number: int | None) -> tuple[list[Cycle
     cycle) and the period it is compared with: the cycle before, or for cycle 1 the baseline. The
     baseline takes part only once cycle 1 has left Plan (indicators.Baseline)."""
     cycles = list(project.cycles.order_by("number"))
+    counts_from(project, cycles)  # (read from these cycles, not queried again)
     baseline = baseline_of(project, cycles)
     if baseline is not None and not baseline.counted:
         baseline = None
@@ -266,8 +292,23 @@ def periods(project: ImprovementProject, number: int | None) -> tuple[list[Cycle
 # Beside the indicators: how many referrals are still open, and how many are too recent to count.
 MATURITY_ROWS = {
     "still_open": gettext_lazy("Still open"),
-    "maturing": gettext_lazy("Too recent to count yet (sent within the pathway's feedback period)"),
+    "maturing": gettext_lazy("Too recent to count yet (sent in a month that ended less than six weeks ago)"),
 }
+
+
+def _maturity_counts(row: dict) -> dict:
+    """Still open and too recent to count, as shown: each count with its complement (closed; matured)
+    is a split of the number sent, so both are withheld when either is small (disclosure.protect)."""
+    sent = row.get("sent")
+    if sent is None or row.get("small"):
+        return {}
+    shown_counts = {}
+    for key, other in (("still_open", sent - (row.get("still_open") or 0)), ("maturing", row.get("matured"))):
+        if row.get(key) is None:
+            continue
+        hidden = protect([row[key], other])[0]
+        shown_counts[key] = str(WITHHELD) if hidden else shown(row[key])
+    return shown_counts
 
 
 def check_rows(*, cycle, now: dict, before: dict, withheld: frozenset | set = frozenset()) -> list[dict]:
@@ -275,6 +316,7 @@ def check_rows(*, cycle, now: dict, before: dict, withheld: frozenset | set = fr
     baseline). `withheld`: the numbers of cycles whose figures are withheld (indicators.project_series).
     A figure of a period with referrals too recent to count is marked `maturing`: it may still change."""
     now, before = suppress(now), (suppress(before) if before else {})
+    counts_now, counts_before = _maturity_counts(now), _maturity_counts(before)
     rows = []
     for key in (*CHECK_INDICATORS, *MATURITY_ROWS):
         count = key in ("sent", *MATURITY_ROWS)
@@ -283,27 +325,27 @@ def check_rows(*, cycle, now: dict, before: dict, withheld: frozenset | set = fr
                 "key": key,
                 "label": LABELS.get(key) or MATURITY_ROWS[key],
                 "count": count,
-                "value": shown(now.get(key)) if count and now.get(key) is not None else now.get(key),
+                "value": counts_now.get(key) if key in MATURITY_ROWS else now.get(key),
                 "small": now["small"],
                 "withheld": cycle.number in withheld,
                 "maturing": not count and bool(now.get("maturing")),
-                "previous": (
-                    shown(before.get(key)) if count and before.get(key) is not None else before.get(key)
-                ),
+                "wait": not count and now.get("wait", False),
+                "previous": counts_before.get(key) if key in MATURITY_ROWS else before.get(key),
                 "previous_small": before.get("small", False),
                 "previous_withheld": cycle.number - 1 in withheld,
                 "previous_maturing": not count and bool(before.get("maturing")),
+                "previous_wait": not count and before.get("wait", False),
                 "prediction": cycle.predictions.get(key),
             }
         )
     return rows
 
 
-def previous_label(cycle) -> str:
+def previous_label(cycle, previous) -> str:
     """The heading of the Check table's last column: what the period is compared with."""
-    if cycle is not None and cycle.number == 1:
+    if isinstance(previous, Baseline):
         return _("Baseline")
-    return _("Previous cycle") if cycle is None or cycle.number else _("Previous period")
+    return _("Previous period") if isinstance(cycle, Baseline) else _("Previous cycle")
 
 
 def _chart(key: str, series: list[dict], cycles: list[Cycle]) -> dict:
@@ -365,6 +407,7 @@ def dashboard(*, project: ImprovementProject, cycle_number: int | None = None) -
             "name": row["receiving_team__name"],
             "organisation": row["receiving_team__organisation__name"],
             "withheld": hide,
+            "wait": row.get("wait", False),
             "cells": [(key, None if hide else row[key]) for key in TEAM_INDICATORS],
         }
         for row, hide in zip(data["teams"], team_hidden, strict=True)
@@ -376,6 +419,7 @@ def dashboard(*, project: ImprovementProject, cycle_number: int | None = None) -
         for row in _breakdown(data["reasons"])
     ]
     series = data["series"]
+    charts = [_chart(key, series, cycles) for key in CHART_INDICATORS]
     tally = (
         MeetingFinding.objects.filter(meeting__project=project)
         .values("meeting__cycle__number", "kind", "category")
@@ -391,9 +435,11 @@ def dashboard(*, project: ImprovementProject, cycle_number: int | None = None) -
         "team_columns": [(key, LABELS[key]) for key in TEAM_INDICATORS],
         "pathways": pathways,
         "reasons": reasons,
-        "charts": [_chart(key, series, cycles) for key in CHART_INDICATORS],
+        "charts": charts,
+        "baseline_centre": any(chart["baseline_median"] for chart in charts),
+        "reasons_wait": data.get("reasons_wait", False),
         "baseline": baseline_of(project, cycles),
-        "previous_label": previous_label(current),
+        "previous_label": previous_label(current, previous),
         "series": [
             {
                 "period": row["period"],
@@ -436,7 +482,7 @@ def _overview_rates(row: dict, *, withheld: bool = False) -> dict:
     Rounded, the count to the nearest ten and shares to the percent: an exact project total less the
     cycles' totals would give a small cycle away, and the hub's year less a project's the rest.
     `withheld`: nothing at all (the project shares ground with another). Shares are of the matured
-    referrals, as on the dashboard (indicators.Matured)."""
+    referrals, as on the dashboard (indicators.maturity_cutoff)."""
     sent = row["sent"] or 0
     small = 0 < sent < SMALL_GROUP
     matured = row.get("matured", sent) or 0
@@ -483,15 +529,15 @@ def projects_overview(*, user) -> dict:
     )
     teams = ImprovementProject.teams.through._meta.db_table
     pathways = ImprovementProject.pathways.through._meta.db_table
-    # Shares count the matured referrals only (indicators.Matured): sent a feedback period ago.
-    matured = "FILTER (WHERE t.day + pw.feedback_every <= %s)"
+    # Shares count the matured referrals only, as on the dashboard (indicators.maturity_cutoff).
+    matured = "FILTER (WHERE t.day < %s)"
     sums = ", ".join(
         "coalesce(sum(t.sent), 0)"
         if c == "sent"
         else f"coalesce(sum(t.{'sent' if c == 'matured' else c}) {matured}, 0)"
         for c in OVERVIEW_COLUMNS
     )
-    today = [timezone.localdate()] * (len(OVERVIEW_COLUMNS) - 1)
+    today = [maturity_cutoff()] * (len(OVERVIEW_COLUMNS) - 1)
     figures: dict[int, dict] = {}
     with connection.cursor() as cursor:
         cursor.execute(
@@ -505,7 +551,6 @@ def projects_overview(*, user) -> dict:
                 AND (NOT EXISTS (SELECT 1 FROM {pathways} s WHERE s.improvementproject_id = p.id)
                      OR t.pathway_id IN
                         (SELECT s.pathway_id FROM {pathways} s WHERE s.improvementproject_id = p.id))
-            LEFT JOIN {Pathway._meta.db_table} pw ON pw.id = t.pathway_id
             WHERE p.id = ANY(%s)
             GROUP BY p.id""",  # noqa: S608 (table names from the models; values are parameters)
             [*today, [p.pk for p in projects]],
@@ -516,8 +561,7 @@ def projects_overview(*, user) -> dict:
             figures[pk] = _overview_rates(row, withheld=pk in shared)
         since = timezone.localdate() - timedelta(days=365)
         cursor.execute(
-            f"SELECT {sums} FROM {ReferralTally._meta.db_table} t "  # noqa: S608 (names only)
-            f"LEFT JOIN {Pathway._meta.db_table} pw ON pw.id = t.pathway_id WHERE t.day > %s",
+            f"SELECT {sums} FROM {ReferralTally._meta.db_table} t WHERE t.day > %s",  # noqa: S608 (names only)
             [*today, since],
         )
         hub = _overview_rates(dict(zip(OVERVIEW_COLUMNS, cursor.fetchone(), strict=True)))

@@ -131,6 +131,7 @@ def check_project_scope(scope: Scope, *, today=None) -> None:
     if (
         before is not None
         and before.baseline_from != scope.baseline_from
+        and scope.baseline_from is not None  # (removing it is always possible)
         and Cycle.objects.filter(project_id=scope.pk, number=1).exclude(phase=Phase.PLAN).exists()
     ):
         # Cycle 1 has been compared with it: moving it now would choose the comparison after the fact.
@@ -176,15 +177,19 @@ def check_project_scope(scope: Scope, *, today=None) -> None:
 
 def _check_baseline(project, first_cycle_starts_on: date) -> None:
     """Cycle 1's start sets the baseline's months (indicators.Baseline): they must not count referrals
-    another project counts (check_project_scope)."""
+    another project counts (check_project_scope). The lead is told that, not which project: other
+    projects' scopes are an administrator's business."""
     saved = next(s for s in project_scopes() if s.pk == project.pk)
     dates = baseline_dates(project.baseline_months, first_cycle_starts_on)
     try:
         check_project_scope(replace(saved, baseline_from=dates[0] if dates else None))
     except ValidationError as error:
         raise ValidationError(
-            _("The baseline of %(months)s months before this cycle is not possible: %(rule)s")
-            % {"months": project.baseline_months, "rule": " ".join(error.messages)}
+            _(
+                "The %(months)s months before this cycle, its baseline, would count referrals that another "
+                "project counts. Start cycle 1 later, or ask an administrator to shorten the baseline."
+            )
+            % {"months": project.baseline_months}
         ) from error
 
 

@@ -130,7 +130,7 @@ def _cycle_page(request, project, cycle, *, forms=None, status=200):
             before=aggregates["before"],
             withheld=aggregates.get("withheld_cycles", set()),
         ),
-        "previous_label": selectors.previous_label(cycle),
+        "previous_label": selectors.previous_label(cycle, previous),
         "cycle_withheld": cycle.number in aggregates.get("withheld_cycles", set()),
         "planning": cycle.phase == Phase.PLAN,
         "shared_ground": aggregates.get("shared_ground", False),

@@ -70,7 +70,12 @@ class Migration(migrations.Migration):
             ),
         ),
         migrations.RunSQL(
-            FUNCTION + TRIGGERS + "INSERT INTO evaluations_figuresversion (id, n) VALUES (1, 0);",
+            FUNCTION
+            + TRIGGERS
+            + "INSERT INTO evaluations_figuresversion (id, n) VALUES (1, 0);"
+            # Projects made before baselines existed get none: a baseline nobody chose could reach into
+            # an earlier project's months and silence both (no shared ground). New projects: six months.
+            + "UPDATE evaluations_improvementproject SET baseline_months = 0;",
             DROP + "DROP FUNCTION IF EXISTS evaluations_figures_changed();",
         ),
     ]

@@ -18,9 +18,11 @@ from evaluations.indicators import (
     LABELS,
     WorkingDays,
     calendar,
+    first_of_month,
     indicators,
     indicators_per_period,
     indicators_per_team,
+    maturity_cutoff,
     project_referrals,
     sent_per_pathway,
 )
@@ -82,6 +84,11 @@ def test_working_days_in_the_database_count_as_the_reminders_do(loop):
             sent,
             accepted,
         )
+    backwards = make_referral(loop, sent_at=at(date(2026, 5, 20)), accepted_at=at(date(2026, 5, 11)))
+    n = Referral.objects.filter(pk=backwards.pk).annotate(
+        n=WorkingDays(F("sent_at"), F("accepted_at"), holidays=calendar())
+    )
+    assert n.get().n == 0 == working_days_between(date(2026, 5, 20), date(2026, 5, 11))
 
 
 def test_medians_count_working_days_over_christmas(loop):
@@ -112,7 +119,9 @@ def test_acknowledged_share_and_time_to_acknowledgement(loop):
             completed_at=at(closed),
             acknowledged_at=at(closed + timedelta(days=days + (2 if days >= 5 else 0))) if days else None,
         )
-    result = indicators(Referral.objects.all())
+    # Counted once the month of closure has matured too (October, from 12 December).
+    assert indicators(Referral.objects.all(), today=date(2026, 12, 11))["acknowledged_share"] is None
+    result = indicators(Referral.objects.all(), today=date(2026, 12, 12))
     assert result["closed_with_feedback"] == 6 and result["acknowledged"] == 5
     assert result["acknowledged_share"] == round(5 / 6, 4)
     assert result["median_days_to_acknowledgement"] == 3
@@ -129,60 +138,133 @@ def test_a_lead_can_predict_the_senders_side(client, loop, project):
         predictions={"acknowledged_share": 0.9, "median_days_to_acknowledgement": 2},
         **plan,
     )
+    second.refresh_from_db()
+    assert second.predictions == {"acknowledged_share": 0.9, "median_days_to_acknowledgement": 2.0}
     client.force_login(project.lead)
     html = client.get(reverse("evaluations:cycle", args=[project.pk, 2])).content.decode()
     assert 'name="prediction_acknowledged_share"' in html
-    assert 'name="prediction_median_days_to_acknowledgement"' in html
+    row = html.split('data-key="acknowledged_share"')[1].split("</tr>")[0]
+    assert "<td>0,90</td>" in row  # the prediction column
 
 
 # --- maturity ------------------------------------------------------------------------------------
 
 
 def test_recent_referrals_do_not_pull_the_rates_down(loop):
-    """Ten referrals sent on 4 May (six accepted, four declined) have matured by 30 June; four sent on
-    15 June, within the pathway's feedback period (42 days), are still open. The acceptance rate is 6 of
-    10, not 6 of 14, and the page says four are too recent to count."""
+    """Ten referrals sent on 4 May (six accepted, four declined); four on 15 June, still open. On 20 July
+    May has matured (it ended more than six weeks ago) and June has not: the acceptance rate is 6 of 10,
+    not 6 of 14, with four too recent to count. June counts from 11 August, as a whole month."""
     referrals_in(loop, date(2026, 5, 4), 10, accepted=6)
     for _ in range(4):
         make_referral(loop, sent_at=at(date(2026, 6, 15)))
-    result = indicators(Referral.objects.all(), today=date(2026, 6, 30))
+    result = indicators(Referral.objects.all(), today=date(2026, 7, 20))
     # Still open: the four recent ones and the six accepted (accepted is not yet closed).
     assert (result["sent"], result["matured"], result["maturing"], result["still_open"]) == (14, 10, 4, 10)
     assert result["acceptance_rate"] == 0.6 and result["declined_share"] == 0.4
-    # By the time the last of them has had its feedback period, every referral counts.
-    later = indicators(Referral.objects.all(), today=date(2026, 6, 15) + timedelta(days=42))
+    assert indicators(Referral.objects.all(), today=date(2026, 8, 10))["matured"] == 10  # a day short
+    later = indicators(Referral.objects.all(), today=date(2026, 8, 11))
     assert later["matured"] == 14 and later["maturing"] == 0 and later["acceptance_rate"] == round(6 / 14, 4)
+    assert maturity_cutoff(date(2026, 8, 10)) == date(2026, 6, 1)
+    assert maturity_cutoff(date(2026, 8, 11)) == date(2026, 7, 1)
 
 
-def test_the_check_page_and_the_chart_mark_a_maturing_cycle(client, loop, project):
-    """Cycle 2 runs now; its last weeks hold open referrals: the figures carry the mark, the counts of
-    open and too-recent referrals stand beside them, and the run chart leaves the month out of its rules."""
-    Cycle.objects.filter(project=project, number=2).update(phase="do")
+@pytest.fixture
+def running(loop):
+    """A project whose one cycle runs in whole months up to the end of this month (dates from today,
+    so the test does not depend on the day it runs)."""
     today = timezone.localdate()
-    recent = today - timedelta(days=10)
-    referrals_in(loop, date(2026, 9, 1), 10, accepted=8)
-    for _ in range(6):
-        make_referral(loop, sent_at=at(recent))
-    client.force_login(project.lead)
-    html = client.get(reverse("evaluations:cycle", args=[project.pk, 2])).content.decode()
-    table = html.split('data-testid="indicators"')[1].split("</table>")[0]
-    rate = table.split('data-key="acceptance_rate"')[1].split("</tr>")[0]
-    assert "data-maturing" in table.split('data-key="acceptance_rate"')[0][-40:] + rate[:20]
-    assert "0,80" in rate and "voorlopig" in rate
-    assert ">6<" in table.split('data-key="maturing"')[1].split("</tr>")[0]
-    assert ">14<" in table.split('data-key="still_open"')[1].split("</tr>")[0]  # and the eight accepted
-    assert 'data-testid="maturity-note"' in html
-    page = client.get(reverse("evaluations:dashboard", args=[project.pk]) + "?cycle=2").content.decode()
-    series = page.split('data-testid="series"')[1].split("</table>")[0]
-    assert "voorlopig" in series.split(recent.strftime("%Y-%m"))[1].split("</tr>")[0]
-    assert "voorlopig" not in series.split("2026-09")[1].split("</tr>")[0]
-    # Nothing of that month has matured: no rate, so no point (the chart leaves a gap, not a dip).
-    charts = json.loads(page.split('id="chart-data" type="application/json">')[1].split("</script>")[0])
-    month = charts[0]["labels"].index(recent.strftime("%Y-%m"))
-    assert (
-        charts[0]["values"][month] is None
-        and charts[0]["values"][charts[0]["labels"].index("2026-09")] == 0.8
+    start = first_of_month(today, -5)
+    project = ImprovementProject.objects.create(
+        name="Nu",
+        aim="x",
+        lead=ProfessionalFactory(),
+        starts_on=start,
+        ends_on=first_of_month(today, 1) - timedelta(days=1),
     )
+    project.teams.set([loop["team"]])
+    Cycle.objects.create(
+        project=project, number=1, starts_on=project.starts_on, ends_on=project.ends_on, phase="do"
+    )
+    return project
+
+
+def test_the_check_page_and_the_chart_mark_a_maturing_cycle(client, loop, running):
+    """The cycle's last weeks hold open referrals: the figures carry the mark, the counts of open and
+    too-recent referrals stand beside them, and the run chart leaves the month out."""
+    today = timezone.localdate()
+    old = running.starts_on  # five months ago: matured
+    for i in range(10):
+        make_referral(
+            loop,
+            sent_at=at(old),
+            accepted_at=at(old + timedelta(days=1)),
+            **(
+                {"status": Status.COMPLETED}
+                if i < 8
+                else {"status": Status.REJECTED, "decline_reason": "other"}
+            ),
+        )
+    for _ in range(6):
+        make_referral(loop, sent_at=at(first_of_month(today)))
+    client.force_login(running.lead)
+    html = client.get(reverse("evaluations:cycle", args=[running.pk, 1])).content.decode()
+    table = html.split('data-testid="indicators"')[1].split("</table>")[0]
+    rate = table.split('data-key="acceptance_rate" data-maturing')[1].split("</tr>")[0]
+    assert "<td>1,00" in rate and "voorlopig" in rate
+    assert ">6<" in table.split('data-key="maturing"')[1].split("</tr>")[0]
+    assert ">6<" in table.split('data-key="still_open"')[1].split("</tr>")[0]
+    assert 'data-testid="maturity-note"' in html
+    page = client.get(reverse("evaluations:dashboard", args=[running.pk])).content.decode()
+    series = page.split('data-testid="series"')[1].split("</table>")[0]
+    assert "voorlopig" in series.split(today.strftime("%Y-%m"))[1].split("</tr>")[0]
+    assert "voorlopig" not in series.split(old.strftime("%Y-%m"))[1].split("</tr>")[0]
+    # Nothing of this month has matured: no rate, so no point (the chart leaves a gap, not a dip).
+    charts = json.loads(page.split('id="chart-data" type="application/json">')[1].split("</script>")[0])
+    labels = charts[0]["labels"]
+    assert charts[0]["values"][labels.index(today.strftime("%Y-%m"))] is None
+    assert charts[0]["values"][labels.index(old.strftime("%Y-%m"))] == 1.0
+    # While it matures the teams' and the reasons' figures wait: a team's month may be small.
+    per_team = page.split('data-testid="per-team"')[1].split("</table>")[0]
+    assert "…" in per_team and ">16<" in per_team and loop["team"].name in per_team
+    assert 'data-testid="reasons-wait"' in page
+
+
+def test_a_small_month_makes_the_cycle_wait_until_it_has_matured(client, loop, running):
+    """With a small month in the cycle its months are hidden; a month maturing would then add a small
+    group to the cycle's figures, whose outcome the difference would give. So they wait."""
+    old = running.starts_on
+    referrals_in(loop, old, 10, accepted=8)
+    referrals_in(loop, first_of_month(old, 1), 3, accepted=3)  # small: the cycle's months are hidden
+    for _ in range(6):
+        make_referral(loop, sent_at=at(first_of_month(timezone.localdate())))
+    client.force_login(running.lead)
+    html = client.get(reverse("evaluations:cycle", args=[running.pk, 1])).content.decode()
+    table = html.split('data-testid="indicators"')[1].split("</table>")[0]
+    assert ">19<" in table.split('data-key="sent"')[1].split("</tr>")[0]
+    rate = table.split('data-key="acceptance_rate"')[1].split("</tr>")[0]
+    assert "…" in rate and "0,8" not in rate
+    # Matured (here: the same data seen two months on), the figures show.
+    from evaluations.selectors import check_rows, until_matured
+
+    now = indicators(
+        project_referrals(running, start=old, end=running.ends_on),
+        today=first_of_month(timezone.localdate(), 3),
+    )
+    assert now["maturing"] == 0 and until_matured(now, months_hidden=True) is now
+    rows = {row["key"]: row for row in check_rows(cycle=running.cycles.get(), now=now, before={})}
+    assert rows["acceptance_rate"]["value"] == round(11 / 19, 4) and not rows["acceptance_rate"]["wait"]
+
+
+def test_counts_beside_the_figures_do_not_split_off_a_small_group():
+    """Still open and too recent each split the number sent in two: both parts shown, or neither."""
+    from evaluations.selectors import _maturity_counts
+
+    assert _maturity_counts({"sent": 12, "matured": 6, "maturing": 6, "still_open": 7}) == {
+        "still_open": "7",
+        "maturing": "6",
+    }
+    hidden = _maturity_counts({"sent": 7, "matured": 2, "maturing": 5, "still_open": 5})
+    assert hidden == {"still_open": "achtergehouden", "maturing": "achtergehouden"}
 
 
 # --- groups by id ----------------------------------------------------------------------------------
@@ -269,8 +351,8 @@ def test_a_restored_database_is_never_served_the_old_cache(loop):
             "ALTER TABLE restored RENAME TO evaluations_figuresversion;"
         )
     after = _data_version()
-    assert after[:3] == before[:3] and after[5] == before[5]  # the same data and counter …
-    assert after != before  # … in another copy of the table
+    assert after[:5] == before[:5] and after[6] == before[6]  # the same data, database and counter …
+    assert after[5] != before[5]  # … in another copy of the table
 
 
 # --- the baseline --------------------------------------------------------------------------------
@@ -320,6 +402,21 @@ def test_no_baseline_figures_while_cycle_1_can_still_move(client, loop, project)
     client.force_login(project.lead)
     page = client.get(reverse("evaluations:dashboard", args=[project.pk]) + "?cycle=0").content.decode()
     assert 'data-testid="baseline"' not in page
+    assert dashboard(project=project, cycle_number=0)["current"].number == 2  # not the baseline
+    html = client.get(reverse("evaluations:cycle", args=[project.pk, 1])).content.decode()
+    head = html.split('data-testid="indicators"')[1].split("</thead>")[0]
+    assert "Nulmeting" not in head and "Vorige cyclus" in head
+    assert ">10<" not in html.split('data-testid="indicators"')[1].split("</table>")[0]
+
+
+def test_a_project_without_a_baseline_says_so(client, loop, project):
+    project.baseline_months = 0
+    project.save()
+    referrals_in(loop, date(2025, 9, 1), 10, accepted=5)
+    client.force_login(project.lead)
+    html = client.get(reverse("evaluations:cycle", args=[project.pk, 1])).content.decode()
+    assert "Nulmeting" not in html.split('data-testid="indicators"')[1].split("</thead>")[0]
+    assert dashboard(project=project, cycle_number=0)["current"].number == 2
 
 
 def test_the_baseline_is_fixed_once_cycle_1_has_started_and_keeps_projects_apart(rf, loop, project):
@@ -352,6 +449,9 @@ def test_the_baseline_is_fixed_once_cycle_1_has_started_and_keeps_projects_apart
         }
     )
     assert not new.is_valid() and "Gezond Oost" in " ".join(new.non_field_errors())
+    # Removing the baseline is always possible (cycle 1 has started).
+    form = form_class(data={**data, "baseline_months": 0}, instance=project)
+    assert form.is_valid(), form.errors
     # Cycle 1's start moves its baseline: into another project's months is refused.
     other = ImprovementProject.objects.create(
         name="Voorloper", aim="x", lead=project.lead, starts_on=date(2026, 7, 1), ends_on=date(2026, 12, 31)
@@ -365,10 +465,11 @@ def test_the_baseline_is_fixed_once_cycle_1_has_started_and_keeps_projects_apart
         project=second, number=1, starts_on=date(2027, 6, 1), ends_on=date(2027, 8, 31)
     )
     plan = {"objective": "x", "change_to_test": "y", "measures": "", "predictions": {}}
-    with pytest.raises(ValidationError, match="Voorloper"):
+    with pytest.raises(ValidationError, match="ander project") as refused:
         cycle_plan_update(
             cycle=first, by=project.lead, starts_on=date(2027, 1, 1), ends_on=date(2027, 3, 31), **plan
         )
+    assert "Voorloper" not in str(refused.value)  # the lead is not told other projects' names
     cycle_plan_update(
         cycle=first, by=project.lead, starts_on=date(2027, 7, 1), ends_on=date(2027, 9, 30), **plan
     )
