@@ -1,7 +1,6 @@
 """Reads for the project-lead dashboard: aggregates only, in a fixed number of queries."""
 
 import hashlib
-from datetime import timedelta
 from enum import IntEnum
 from statistics import median
 
@@ -20,7 +19,7 @@ from referrals.models import DeclineReason, ReferralTally
 from teams.models import Membership
 from teams.selectors import discipline_of
 
-from .disclosure import WITHHELD, Scope, protect, share_ground
+from .disclosure import WITHHELD, Scope, is_small, protect, share_ground
 from .indicators import (
     HIDDEN_KEYS,
     LABELS,
@@ -30,6 +29,7 @@ from .indicators import (
     baseline_of,
     counts_from,
     declined_by_reason,
+    first_of_month,
     indicators,
     indicators_per_team,
     maturity_cutoff,
@@ -39,6 +39,7 @@ from .indicators import (
     sent_per_pathway,
     shown,
     suppress,
+    whole_months,
 )
 from .measurement_selectors import outcome_change_per_cycle, round_summaries
 from .models import (
@@ -247,10 +248,10 @@ def referral_aggregates(*, project: ImprovementProject, cycles: list[Cycle], cur
         if data["now"].get("maturing"):
             # A team's or a reason's referrals that mature this month are a group no page shows: their
             # outcomes would be the difference of this month's and last month's rows. Once it matures.
-            data["teams"] = [until_matured(row, months_hidden=True) for row in data["teams"]]
+            data["teams"] = [waiting(row) for row in data["teams"]]  # every team: see the comment above
             data["reasons"], data["reasons_wait"] = [], True
         if current.number in withheld:
-            data.update(now={}, teams=[], pathways=[], reasons=[])
+            data.update(now={}, teams=[], pathways=[], reasons=[], reasons_wait=False)
     if previous is not None:
         before = indicators(project_referrals(project, start=previous.starts_on, end=previous.ends_on))
         before = until_matured(before, months_hidden=months_hidden(previous.number))
@@ -260,15 +261,17 @@ def referral_aggregates(*, project: ImprovementProject, cycles: list[Cycle], cur
     return data
 
 
+def waiting(row: dict) -> dict:
+    """Only the counts of sent, still open and too recent (`wait`: the figures come once it has matured)."""
+    keep = ("sent", "still_open", "maturing", "matured")
+    return {**row, **dict.fromkeys(k for k in HIDDEN_KEYS if k not in keep), "wait": True}
+
+
 def until_matured(row: dict, *, months_hidden: bool) -> dict:
     """A period with referrals still to mature gains a month of them at a time (indicators.maturity_cutoff).
     When its months are shown, each such step is a month the run chart shows anyway; when they are
-    hidden (one is small), the step could be a small month: then only the counts of sent, still open and
-    too recent are shown until the whole period has matured (`wait`)."""
-    if not row.get("maturing") or not months_hidden:
-        return row
-    keep = ("sent", "still_open", "maturing", "matured")
-    return {**row, **dict.fromkeys(k for k in HIDDEN_KEYS if k not in keep), "wait": True}
+    hidden (one is small), the step could be a small month: then the period waits until it has matured."""
+    return waiting(row) if row.get("maturing") and months_hidden else row
 
 
 def periods(project: ImprovementProject, number: int | None) -> tuple[list[Cycle], object, object]:
@@ -311,6 +314,15 @@ def _maturity_counts(row: dict) -> dict:
     return shown_counts
 
 
+def _provisional(key: str, row: dict) -> bool:
+    """Whether a figure may still change: referrals of the period too recent to count, or (for the
+    acknowledgement) loops closed within the follow-up window that the sender may not have read yet."""
+    return bool(row.get("maturing")) or (key in ACKNOWLEDGEMENT and bool(row.get("closed_recently")))
+
+
+ACKNOWLEDGEMENT = ("acknowledged_share", "median_days_to_acknowledgement")
+
+
 def check_rows(*, cycle, now: dict, before: dict, withheld: frozenset | set = frozenset()) -> list[dict]:
     """Check: the cycle's indicators next to its predictions and the previous cycle (for cycle 1: the
     baseline). `withheld`: the numbers of cycles whose figures are withheld (indicators.project_series).
@@ -328,12 +340,12 @@ def check_rows(*, cycle, now: dict, before: dict, withheld: frozenset | set = fr
                 "value": counts_now.get(key) if key in MATURITY_ROWS else now.get(key),
                 "small": now["small"],
                 "withheld": cycle.number in withheld,
-                "maturing": not count and bool(now.get("maturing")),
+                "maturing": not count and _provisional(key, now),
                 "wait": not count and now.get("wait", False),
                 "previous": counts_before.get(key) if key in MATURITY_ROWS else before.get(key),
                 "previous_small": before.get("small", False),
                 "previous_withheld": cycle.number - 1 in withheld,
-                "previous_maturing": not count and bool(before.get("maturing")),
+                "previous_maturing": not count and _provisional(key, before),
                 "previous_wait": not count and before.get("wait", False),
                 "prediction": cycle.predictions.get(key),
             }
@@ -345,22 +357,17 @@ def previous_label(cycle, previous) -> str:
     """The heading of the Check table's last column: what the period is compared with."""
     if isinstance(previous, Baseline):
         return _("Baseline")
-    return _("Previous period") if isinstance(cycle, Baseline) else _("Previous cycle")
+    return _("Previous cycle") if previous is not None else _("Previous period")
 
 
 def _chart(key: str, series: list[dict], cycles: list[Cycle]) -> dict:
-    """One run chart. Months still maturing (some referrals too recent to count) are drawn but not
-    judged by the run-chart rules: a figure that may still rise is no signal. With a baseline, its
-    median is the centre line, carried through the later months (run-chart practice), and shifts are
-    judged against it."""
+    """One run chart. A month that has not matured has no value (indicators.maturity_cutoff: months
+    mature whole), so it is a gap, never a dip the rules would flag. With a baseline, its median is the
+    centre line, carried through the later months (run-chart practice), and shifts are judged against it."""
     values = [row[key] for row in series]
-    maturing = [bool(row.get("maturing")) for row in series]
-    in_baseline = [
-        v for row, v, m in zip(series, values, maturing, strict=True) if row.get("part") == 0 and not m
-    ]
-    in_baseline = [v for v in in_baseline if v is not None]
+    in_baseline = [v for row, v in zip(series, values, strict=True) if row.get("part") == 0 and v is not None]
     centre = median(in_baseline) if in_baseline else None
-    chart = analyse([None if m else v for v, m in zip(values, maturing, strict=True)], centre=centre)
+    chart = analyse(values, centre=centre)
     return {
         "key": key,
         "title": str(LABELS[key]),
@@ -368,7 +375,6 @@ def _chart(key: str, series: list[dict], cycles: list[Cycle]) -> dict:
         "values": values,
         "median": chart.median,
         "baseline_median": centre is not None,
-        "maturing_points": [i for i, m in enumerate(maturing) if m and values[i] is not None],
         "shift_points": sorted({i for run in chart.shifts for i in run}),
         "trend_points": sorted({i for run in chart.trends for i in run}),
         "astronomical": chart.astronomical,
@@ -393,7 +399,7 @@ def dashboard(*, project: ImprovementProject, cycle_number: int | None = None) -
     if current is not None and current.phase == Phase.PLAN:
         # While the dates can still change, the cycle shows no figures: comparing them across a one-day
         # change of dates would show what happened to a single referral.
-        data = {**data, "now": {}, "teams": [], "pathways": [], "reasons": []}
+        data = {**data, "now": {}, "teams": [], "pathways": [], "reasons": [], "reasons_wait": False}
     withheld = data.get("withheld_cycles", set())
     rows = (
         check_rows(cycle=current, now=data["now"], before=data["before"], withheld=withheld)
@@ -436,7 +442,6 @@ def dashboard(*, project: ImprovementProject, cycle_number: int | None = None) -
         "pathways": pathways,
         "reasons": reasons,
         "charts": charts,
-        "baseline_centre": any(chart["baseline_median"] for chart in charts),
         "reasons_wait": data.get("reasons_wait", False),
         "baseline": baseline_of(project, cycles),
         "previous_label": previous_label(current, previous),
@@ -474,15 +479,16 @@ def cycle_of(project: ImprovementProject, number: int) -> Cycle | None:
     return project.cycles.filter(number=number).first()
 
 
-OVERVIEW_COLUMNS = ("sent", "matured", "accepted", "declined", "completed", "reminders")
+OVERVIEW_SUMS = ("sent", "accepted", "declined", "completed", "reminders")
+OVERVIEW_COLUMNS = (*OVERVIEW_SUMS, "matured")
 
 
 def _overview_rates(row: dict, *, withheld: bool = False) -> dict:
     """Headline figures from tally sums, with the dashboard's <5 rule: a small group shows nothing.
     Rounded, the count to the nearest ten and shares to the percent: an exact project total less the
     cycles' totals would give a small cycle away, and the hub's year less a project's the rest.
-    `withheld`: nothing at all (the project shares ground with another). Shares are of the matured
-    referrals, as on the dashboard (indicators.maturity_cutoff)."""
+    `withheld`: nothing at all (the project shares ground with another). Shares are of `matured`
+    referrals (see projects_overview), the count of `sent`."""
     sent = row["sent"] or 0
     small = 0 < sent < SMALL_GROUP
     matured = row.get("matured", sent) or 0
@@ -514,9 +520,10 @@ def _overview_rates(row: dict, *, withheld: bool = False) -> dict:
 
 
 def projects_overview(*, user) -> dict:
-    """All projects the user may see with their headline figures over the whole project span, and the
-    whole hub over the last twelve months, in four queries whatever the number of referrals: the sums
-    come from the referral tally the database keeps in step (referrals/tally.py), a few rows per day."""
+    """All projects the user may see with their headline figures: referrals sent over the whole project
+    span, shares over its cycles that have ended and matured; and the whole hub over the last twelve
+    whole months. Five queries whatever the number of referrals: the sums come from the referral tally
+    the database keeps in step (referrals/tally.py), a few rows per day."""
     projects = list(
         projects_for(user=user).annotate(
             current_cycle=Subquery(
@@ -529,42 +536,74 @@ def projects_overview(*, user) -> dict:
     )
     teams = ImprovementProject.teams.through._meta.db_table
     pathways = ImprovementProject.pathways.through._meta.db_table
-    # Shares count the matured referrals only, as on the dashboard (indicators.maturity_cutoff).
-    matured = "FILTER (WHERE t.day < %s)"
-    sums = ", ".join(
-        "coalesce(sum(t.sent), 0)"
-        if c == "sent"
-        else f"coalesce(sum(t.{'sent' if c == 'matured' else c}) {matured}, 0)"
-        for c in OVERVIEW_COLUMNS
+    tally = ReferralTally._meta.db_table
+    # A tally row `t` in the scope of project `p` (no teams or no pathways: all of them count).
+    in_scope = " AND ".join(
+        f"(NOT EXISTS (SELECT 1 FROM {table} s WHERE s.improvementproject_id = p.id) "  # noqa: S608 (names)
+        f"OR t.{column} IN (SELECT s.{own} FROM {table} s WHERE s.improvementproject_id = p.id))"
+        for table, column, own in (
+            (teams, "receiving_team_id", "team_id"),
+            (pathways, "pathway_id", "pathway_id"),
+        )
     )
-    today = [maturity_cutoff()] * (len(OVERVIEW_COLUMNS) - 1)
-    figures: dict[int, dict] = {}
+    sums = ", ".join(f"coalesce(sum(t.{c}), 0)" for c in OVERVIEW_SUMS)
+    cutoff = maturity_cutoff()
+    by_pk = {p.pk: p for p in projects}
+    shared = ground_shared()
     with connection.cursor() as cursor:
         cursor.execute(
             f"""
-            SELECT p.id, {sums}
+            SELECT p.id, coalesce(sum(t.sent), 0)
             FROM {ImprovementProject._meta.db_table} p
-            LEFT JOIN {ReferralTally._meta.db_table} t ON t.day BETWEEN p.starts_on AND p.ends_on
-                AND (NOT EXISTS (SELECT 1 FROM {teams} s WHERE s.improvementproject_id = p.id)
-                     OR t.receiving_team_id IN
-                        (SELECT s.team_id FROM {teams} s WHERE s.improvementproject_id = p.id))
-                AND (NOT EXISTS (SELECT 1 FROM {pathways} s WHERE s.improvementproject_id = p.id)
-                     OR t.pathway_id IN
-                        (SELECT s.pathway_id FROM {pathways} s WHERE s.improvementproject_id = p.id))
+            LEFT JOIN {tally} t ON t.day BETWEEN p.starts_on AND p.ends_on AND {in_scope}
             WHERE p.id = ANY(%s)
             GROUP BY p.id""",  # noqa: S608 (table names from the models; values are parameters)
-            [*today, [p.pk for p in projects]],
+            [list(by_pk)],
         )
-        shared = ground_shared()
-        for pk, *values in cursor.fetchall():
-            row = dict(zip(OVERVIEW_COLUMNS, values, strict=True))
-            figures[pk] = _overview_rates(row, withheld=pk in shared)
-        since = timezone.localdate() - timedelta(days=365)
+        sent = dict(cursor.fetchall())
+        # The shares: over the cycles that have ended and matured, each whole (their Check figures are
+        # on the dashboard), so they change by a cycle at a time, never by a month or a day no page shows.
         cursor.execute(
-            f"SELECT {sums} FROM {ReferralTally._meta.db_table} t WHERE t.day > %s",  # noqa: S608 (names only)
-            [*today, since],
+            f"""
+            SELECT c.project_id, c.starts_on, c.ends_on, {sums}
+            FROM {Cycle._meta.db_table} c
+            JOIN {ImprovementProject._meta.db_table} p ON p.id = c.project_id
+            LEFT JOIN {tally} t ON t.day BETWEEN c.starts_on AND c.ends_on AND {in_scope}
+            WHERE c.project_id = ANY(%s) AND c.phase <> %s AND c.ends_on < %s
+            GROUP BY c.id""",  # noqa: S608 (table names from the models; values are parameters)
+            [list(by_pk), Phase.PLAN, cutoff],
         )
-        hub = _overview_rates(dict(zip(OVERVIEW_COLUMNS, cursor.fetchone(), strict=True)))
+        counted: dict[int, dict] = {}
+        for pk, starts_on, ends_on, *values in cursor.fetchall():
+            cycle_sums = dict(zip(OVERVIEW_SUMS, values, strict=True))
+            if is_small(cycle_sums["sent"]) or not whole_months(
+                by_pk[pk], Cycle(starts_on=starts_on, ends_on=ends_on)
+            ):
+                continue  # (the dashboard withholds its figures as well)
+            total = counted.setdefault(pk, dict.fromkeys(OVERVIEW_SUMS, 0))
+            for key, value in cycle_sums.items():
+                total[key] += value
+        figures = {
+            pk: _overview_rates(
+                {
+                    **counted.get(pk, dict.fromkeys(OVERVIEW_SUMS, 0)),
+                    "matured": counted.get(pk, {}).get("sent", 0),
+                    "sent": n,
+                },
+                withheld=pk in shared,
+            )
+            for pk, n in sent.items()
+        }
+        # The hub over the last twelve whole months, its shares over those that have matured.
+        since = first_of_month(timezone.localdate(), -12)
+        matured = ", ".join(f"coalesce(sum(t.{c}) FILTER (WHERE t.day < %s), 0)" for c in OVERVIEW_SUMS)
+        cursor.execute(
+            f"SELECT coalesce(sum(t.sent), 0), {matured} FROM {tally} t WHERE t.day >= %s",  # noqa: S608
+            [*[cutoff] * len(OVERVIEW_SUMS), since],
+        )
+        total, *values = cursor.fetchone()
+        hub_sums = dict(zip(OVERVIEW_SUMS, values, strict=True))
+        hub = _overview_rates({**hub_sums, "matured": hub_sums["sent"], "sent": total})
     phases = dict(Phase.choices)
     rows = [
         {

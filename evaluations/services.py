@@ -131,7 +131,6 @@ def check_project_scope(scope: Scope, *, today=None) -> None:
     if (
         before is not None
         and before.baseline_from != scope.baseline_from
-        and scope.baseline_from is not None  # (removing it is always possible)
         and Cycle.objects.filter(project_id=scope.pk, number=1).exclude(phase=Phase.PLAN).exists()
     ):
         # Cycle 1 has been compared with it: moving it now would choose the comparison after the fact.

@@ -6,7 +6,6 @@ document.addEventListener("DOMContentLoaded", () => {
     const canvas = document.querySelector(`canvas[data-chart="${chart.key}"]`);
     if (!canvas) continue;
     const flagged = new Set([...chart.shift_points, ...chart.trend_points, ...chart.astronomical]);
-    const maturing = new Set(chart.maturing_points); // drawn open: the figure may still change
     const boundaries = new Set(chart.boundaries);
     new Chart(canvas, {
       type: "line",
@@ -17,9 +16,7 @@ document.addEventListener("DOMContentLoaded", () => {
             label: chart.title,
             data: chart.values,
             borderColor: "#0b5394",
-            pointBackgroundColor: chart.values.map((_, i) =>
-              maturing.has(i) ? "#ffffff" : flagged.has(i) ? "#b02a37" : "#0b5394",
-            ),
+            pointBackgroundColor: chart.values.map((_, i) => (flagged.has(i) ? "#b02a37" : "#0b5394")),
             pointRadius: chart.values.map((_, i) => (flagged.has(i) ? 5 : 3)),
             spanGaps: false, // a suppressed month (<5 referrals) stays a visible gap
           },

@@ -6,7 +6,7 @@ import pytest
 from django.urls import reverse
 
 from evaluations.indicators import indicators, project_referrals
-from evaluations.models import ImprovementProject
+from evaluations.models import Cycle, ImprovementProject
 from evaluations.selectors import projects_overview
 from tests.evaluations.test_dashboard import bulk_referrals
 from tests.factories import ProfessionalFactory, TeamFactory
@@ -28,9 +28,16 @@ def test_the_overview_agrees_with_the_indicators_of_each_project(loop, project):
     north.teams.set([other_team])
     admin = ProfessionalFactory(is_staff=True)
     rows = {row["project"].pk: row for row in projects_overview(user=admin)["rows"]}
+    assert rows[north.pk]["acceptance_rate"] is None  # no cycle has ended: no shares yet
+    Cycle.objects.create(
+        project=north, number=1, starts_on=date(2026, 1, 1), ends_on=date(2026, 6, 30), phase="check"
+    )
+    rows = {row["project"].pk: row for row in projects_overview(user=admin)["rows"]}
     # Rounded like the hub's year: the count to tens, the shares to the percent (docs/privacy-aggregates).
+    # The shares are over the cycles that have ended and matured (cycle 1), whole: never a month or a
+    # day of referrals joining them (docs/indicators.md).
     for p in (project, north):
-        expected = indicators(project_referrals(p, start=p.starts_on, end=p.ends_on))
+        expected = indicators(project_referrals(p, start=date(2026, 1, 1), end=date(2026, 6, 30)))
         assert rows[p.pk]["acceptance_rate"] == round(expected["acceptance_rate"], 2)
         assert rows[p.pk]["declined_share"] == round(expected["declined_share"], 2)
         assert rows[p.pk]["reminders_per_referral"] == round(expected["reminders_per_referral"], 2)
