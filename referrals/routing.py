@@ -82,7 +82,14 @@ def receiver_for(
         away = absent_user_ids([u.pk for u in gps], on=today)
         present = [u for u in gps if u.pk not in away]
         return (present[0], Referral.AssignedVia.CONTACT) if present else (None, "")
-    domain = next((d for d in domains if d in pathway.life_domains), "")
+    # A contact for one life domain (the debt adviser for money) fits a pathway of that domain only; a
+    # pathway for several domains goes to the team's contact for the practice, whatever the patient's
+    # first domain is.
+    domain = (
+        pathway.life_domains[0]
+        if len(pathway.life_domains) == 1 and pathway.life_domains[0] in domains
+        else ""
+    )
     resolution = current_contact_for(practice=practice, team=team, life_domain=domain, on=today)
     if resolution is not None and resolution.person is not None:
         return resolution.person, resolution.via

@@ -80,3 +80,18 @@ def test_admin_can_try_the_guide(admin_client, loop):
         HTTP_ACCEPT_LANGUAGE="en",
     )
     assert "No rule matches" in response.content.decode()
+
+
+def test_a_domain_contact_is_proposed_only_for_a_pathway_of_that_domain(loop):
+    """Issue 21: the team's debt adviser is the practice's contact for money. The multi-domain social work
+    pathway goes to the team's named contact for the practice, not to the debt adviser because money
+    happens to be the patient's first domain; the debt pathway goes to the debt adviser."""
+    from tests.factories import ProfessionalFactory, make_named_contact
+
+    adviser = ProfessionalFactory(team=loop["team"], first_name="Eva", last_name="de Boer")
+    make_named_contact(practice=loop["practice"], team=loop["team"], contact=adviser, life_domain="finances")
+    social = propose(patient=loop["patient"], practice=loop["practice"])  # finances + housing
+    assert social.pathway.code == "maatschappelijk-werk"
+    assert social.receiver == loop["contact"]
+    debt = propose(patient=loop["patient"], practice=loop["practice"], pathway=loop["pathways"]["schuldhulp"])
+    assert debt.receiver == adviser
