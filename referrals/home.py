@@ -11,4 +11,10 @@ def panels(request) -> list[tuple[str, dict]]:
         selectors.received_for(user=request.user).filter(selectors.overdue_q(timezone.localdate())).count()
     )
     can_overview = selectors.overview_teams(user=request.user).exists()
-    return [("referrals/_panel_inbox.html", {**counts, "overdue": overdue, "can_overview": can_overview})]
+    declined = selectors.sent_for(user=request.user).filter(selectors.recently_declined()).count()
+    return [
+        (
+            "referrals/_panel_inbox.html",
+            {**counts, "overdue": overdue, "declined": declined, "can_overview": can_overview},
+        )
+    ]

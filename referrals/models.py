@@ -360,6 +360,17 @@ class Event(models.Model):
     def __str__(self) -> str:
         return f"{self.referral_id} {self.kind} @ {self.at:%Y-%m-%d %H:%M}"
 
+    @property
+    def note_shown(self) -> str:
+        """The note as people read it: a decline's note starts with its reason's code (services.py
+        referral_decline), shown in words in the reader's language."""
+        if self.kind == Event.Kind.DECLINED:
+            code, _sep, rest = self.note.partition(": ")
+            if code in DeclineReason.values:
+                label = str(DeclineReason(code).label)
+                return f"{label}: {rest}" if rest else label
+        return self.note
+
 
 class Feedback(models.Model):
     class Kind(models.TextChoices):

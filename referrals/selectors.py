@@ -149,11 +149,20 @@ def received_filters(today) -> dict[str, Q]:
     }
 
 
+# A decline stays at the top of the sender's list this long: they have to find the patient another way.
+RECENT_DECLINE_DAYS = 14
+
+
+def recently_declined() -> Q:
+    return Q(status=Status.REJECTED, closed_at__gte=timezone.now() - timedelta(days=RECENT_DECLINE_DAYS))
+
+
 def sent_filters(today) -> dict[str, Q]:
     return {
         "open": Q(status__in=OPEN_STATUSES),
         "overdue": overdue_q(today),
         "to_acknowledge": Q(has_unacknowledged=True),
+        "declined": Q(status=Status.REJECTED),
         "closed": Q(status__in=[Status.COMPLETED, Status.REJECTED, Status.CANCELLED]),
     }
 
@@ -192,7 +201,17 @@ def sent_for(*, user) -> QuerySet[Referral]:
         Q(sender_organisation__in=practices, patient__practice__in=practices)
         | Q(sender=user, pk__in=_involved_referral_ids(user))
     )
-    return _with_rank(qs.exclude(status=Status.ENTERED_IN_ERROR)).order_by(*due_date_order())
+    # What asks something of the sender first: feedback to read, then a recent decline (the patient
+    # still needs help), then the open ones by due date; closed ones last.
+    attention = Case(
+        When(has_unacknowledged=True, then=Value(0)),
+        When(recently_declined(), then=Value(1)),
+        When(status__in=OPEN_STATUSES, then=Value(2)),
+        default=Value(3),
+        output_field=IntegerField(),
+    )
+    ranked = _with_rank(qs.exclude(status=Status.ENTERED_IN_ERROR)).annotate(attention=attention)
+    return ranked.order_by("attention", *due_date_order())
 
 
 def received_total(*, user, scope: str = "me", statuses=None) -> int:

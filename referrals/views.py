@@ -50,7 +50,9 @@ def inbox(request):
         .filter(memberships__user=request.user, memberships__role="coordinator")
         .exists()
     )
-    scope = "team" if request.GET.get("scope") == "team" and coordinates else "me"
+    # A coordinator's next work is their team's (issue 21): their inbox opens on it.
+    asked = request.GET.get("scope") or ("team" if coordinates else "me")
+    scope = "team" if asked == "team" and coordinates else "me"
     if box == "sent":
         referrals = selectors.sent_for(user=request.user)
         filters = selectors.sent_filters(today)

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from teams.models import Membership, Organisation, Team
 
@@ -132,7 +133,7 @@ STEPS: dict[str, Step] = {
         ),
         Step(
             "hold",
-            _("Put on hold"),
+            pgettext_lazy("action", "Put on hold"),
             frozenset({Status.IN_PROGRESS}),
             Status.ON_HOLD,
             RECEIVING,

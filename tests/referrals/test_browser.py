@@ -148,3 +148,37 @@ def test_the_receivers_bell_shows_a_new_referral_at_once(page, loop):
     item.get_by_role("button", name="Bekijken").click()
     page.wait_for_url(f"**/referrals/{referral.pk}/")
     assert page.get_by_test_id("action-accept").count() == 1
+
+
+def test_the_gp_sees_a_decline_with_its_reason_in_words(page, loop):
+    """Issue 21: a decline is the first thing on the GP's home page and at the top of their list, and
+    the timeline gives the reason in words, not its code."""
+    from referrals import services
+    from tests.factories import PASSWORD
+
+    def send():
+        return services.referral_send(
+            by=loop["gp"],
+            patient=loop["patient"],
+            pathway=loop["pathways"]["maatschappelijk-werk"],
+            receiving_team=loop["team"],
+            receiver=loop["contact"],
+            letter={"question": "Hulp bij geldzaken", "urgent_safety": "no"},
+        )
+
+    declined = send()
+    services.referral_decline(
+        referral=declined, by=loop["contact"], reason="wrong_pathway", note="Past beter bij schuldhulp"
+    )
+    send()  # an open one, sent later: the decline still comes first
+    login(page, loop["gp"].username, PASSWORD)
+    page.get_by_test_id("declined-count").click()
+    page.wait_for_url(re.compile(r"filter=declined"))
+    page.goto("/referrals/?box=sent")
+    first = page.get_by_test_id("inbox").locator("tbody tr").first
+    assert declined.reference in first.inner_text()
+    first.get_by_role("link").first.click()
+    page.wait_for_url(f"**/referrals/{declined.pk}/")
+    timeline = page.get_by_test_id("timeline").inner_text()
+    assert "Verkeerde verwijsroute: Past beter bij schuldhulp" in timeline
+    assert "wrong_pathway" not in page.content()

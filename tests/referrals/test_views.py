@@ -208,3 +208,37 @@ def test_plan_and_record_a_joint_consultation(client, loop):
     consultation.refresh_from_db()
     assert consultation.state == "held"
     assert consultation.actions.get().owner == loop["contact"]
+
+
+def test_the_inbox_opens_on_the_next_work(client, loop):
+    """Issue 21: a coordinator's list opens on their team (not on 'to me', where nothing waits for
+    them); the GP's sent list puts feedback to read and recent declines above the open ones, and the
+    home page counts the declines."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    open_one = make_referral(loop)
+    client.force_login(loop["coordinator"])
+    html = client.get(reverse("referrals:inbox")).content.decode()
+    assert open_one.reference in html  # with the contact, in the coordinator's team
+    assert open_one.reference not in client.get(reverse("referrals:inbox") + "?scope=me").content.decode()
+
+    old_decline = make_referral(
+        loop, status=Status.REJECTED, decline_reason="other", closed_at=timezone.now() - timedelta(days=40)
+    )
+    new_decline = make_referral(
+        loop,
+        status=Status.REJECTED,
+        decline_reason="no_capacity",
+        closed_at=timezone.now() - timedelta(days=1),
+    )
+    client.force_login(loop["gp"])
+    rows = client.get(reverse("referrals:inbox") + "?box=sent").content.decode().split("<tbody")[1]
+    order = [rows.find(r.reference) for r in (new_decline, open_one, old_decline)]
+    assert -1 not in order and order == sorted(order)
+    home = client.get(reverse("home")).content.decode()
+    assert 'data-testid="declined-count"' in home and "1 verwijzing afgewezen" in home
+    declined = client.get(reverse("referrals:inbox") + "?box=sent&filter=declined").content.decode()
+    assert new_decline.reference in declined and old_decline.reference in declined
+    assert open_one.reference not in declined.split("<tbody")[1]
