@@ -14,7 +14,8 @@ run: prepare
 	$(MANAGE) seed_demo
 	@echo ""
 	@echo "  The hub runs at http://127.0.0.1:$${WEB_PORT:-8000}/  (Ctrl-C stops web, worker and beat)"
-	@echo "  Health: http://127.0.0.1:$${WEB_PORT:-8000}/health/"
+	@echo "  Health: http://127.0.0.1:$${WEB_PORT:-8000}/health/  (503 until beat's first tick, about a minute)"
+	@echo "  Second step of the demo log-in: $(MANAGE) demo_code  prints the current code"
 	@echo ""
 	$(VENV)/bin/honcho start -f Procfile
 

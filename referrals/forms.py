@@ -75,7 +75,10 @@ class ReferralForm(forms.Form):
 
 
 class DeclineForm(forms.Form):
-    reason = forms.ChoiceField(label=_("Reason"), choices=DeclineReason.choices)
+    # No reason is chosen for the receiver: a decline sent with the first one by mistake misleads the GP.
+    reason = forms.ChoiceField(
+        label=_("Reason"), choices=[("", _("— choose a reason —")), *DeclineReason.choices]
+    )
     note = forms.CharField(
         label=_("Explanation"), required=False, max_length=500, widget=forms.Textarea(attrs={"rows": 2})
     )
@@ -139,7 +142,9 @@ class FeedbackForm(forms.Form):
 
 
 class CompleteForm(forms.Form):
-    outcome = forms.ChoiceField(label=_("Outcome"), choices=Feedback.Outcome.choices)
+    outcome = forms.ChoiceField(
+        label=_("Outcome"), choices=[("", _("— choose the outcome —")), *Feedback.Outcome.choices]
+    )
     text = forms.CharField(
         label=_("Summary for the GP"), max_length=4000, widget=forms.Textarea(attrs={"rows": 3})
     )

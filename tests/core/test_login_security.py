@@ -615,3 +615,20 @@ def test_production_refuses_the_demo_key_at_log_in_too_even_padded(settings):
     settings.DEBUG = True
     device.refresh_from_db()
     assert verify(user=user, token=totp_code(user)) is not None
+
+
+def test_demo_code_prints_the_code_the_demo_accounts_accept():
+    """Issue 21: `manage.py demo_code` gives the demo log-in's second step (the README and `make run`
+    point to it)."""
+    from io import StringIO
+
+    from django.core.management import call_command
+    from django_otp.oath import TOTP
+
+    from collab_hub.accounts.demo import DEMO_TOTP_KEY
+
+    out = StringIO()
+    call_command("demo_code", stdout=out)
+    code = out.getvalue().strip()
+    assert len(code) == 6 and code.isdigit()
+    assert TOTP(bytes.fromhex(DEMO_TOTP_KEY)).verify(int(code), tolerance=1)

@@ -19,6 +19,20 @@ USERNAMES = {
 }
 
 
+def send_to_contact(loop):
+    """A social-work referral from the GP to the team's named contact, sent through the service."""
+    from referrals import services
+
+    return services.referral_send(
+        by=loop["gp"],
+        patient=loop["patient"],
+        pathway=loop["pathways"]["maatschappelijk-werk"],
+        receiving_team=loop["team"],
+        receiver=loop["contact"],
+        letter={"question": "Hulp bij geldzaken", "urgent_safety": "no"},
+    )
+
+
 def logout(page):
     page.locator("#user-menu").click()
     page.get_by_test_id("logout").click()
@@ -84,17 +98,9 @@ def test_gp_refers_contact_accepts_and_reports_back_gp_acknowledges(page, demo_d
 def test_a_receiver_who_forwards_a_referral_can_no_longer_open_it(page, loop):
     """Need-to-know in the browser: forward in the referral page, and the page, the letter and the
     patient are gone for the person who handed it over."""
-    from referrals import services
     from tests.factories import PASSWORD
 
-    referral = services.referral_send(
-        by=loop["gp"],
-        patient=loop["patient"],
-        pathway=loop["pathways"]["maatschappelijk-werk"],
-        receiving_team=loop["team"],
-        receiver=loop["contact"],
-        letter={"question": "Hulp bij geldzaken", "urgent_safety": "no"},
-    )
+    referral = send_to_contact(loop)
     login(page, loop["contact"].username, PASSWORD)
     page.goto(f"/referrals/{referral.pk}/")
     form = page.get_by_test_id("action-forward")
@@ -156,21 +162,11 @@ def test_the_gp_sees_a_decline_with_its_reason_in_words(page, loop):
     from referrals import services
     from tests.factories import PASSWORD
 
-    def send():
-        return services.referral_send(
-            by=loop["gp"],
-            patient=loop["patient"],
-            pathway=loop["pathways"]["maatschappelijk-werk"],
-            receiving_team=loop["team"],
-            receiver=loop["contact"],
-            letter={"question": "Hulp bij geldzaken", "urgent_safety": "no"},
-        )
-
-    declined = send()
+    declined = send_to_contact(loop)
     services.referral_decline(
         referral=declined, by=loop["contact"], reason="wrong_pathway", note="Past beter bij schuldhulp"
     )
-    send()  # an open one, sent later: the decline still comes first
+    send_to_contact(loop)  # an open one, sent later: the decline still comes first
     login(page, loop["gp"].username, PASSWORD)
     page.get_by_test_id("declined-count").click()
     page.wait_for_url(re.compile(r"filter=declined"))

@@ -242,3 +242,23 @@ def test_the_inbox_opens_on_the_next_work(client, loop):
     declined = client.get(reverse("referrals:inbox") + "?box=sent&filter=declined").content.decode()
     assert new_decline.reference in declined and old_decline.reference in declined
     assert open_one.reference not in declined.split("<tbody")[1]
+
+
+def test_decline_and_close_start_on_no_choice(client, loop):
+    """Issue 21: the decline reason and the closing outcome start empty; sent without a choice, nothing
+    changes and the form says what is missing."""
+    referral = make_referral(loop)
+    client.force_login(loop["contact"])
+    html = client.get(reverse("referrals:detail", args=[referral.pk])).content.decode()
+    decline = html.split('data-testid="action-decline"')[1].split("</form>")[0]
+    assert '<option value="" selected>— kies een reden —</option>' in decline
+    response = client.post(
+        reverse("referrals:action", args=[referral.pk, "decline"]), {"reason": "", "note": ""}, follow=True
+    )
+    assert "Reden" in " ".join(str(m) for m in response.context["messages"])
+    referral.refresh_from_db()
+    assert referral.status == Status.REQUESTED
+    from referrals.forms import CompleteForm
+
+    assert CompleteForm().fields["outcome"].choices[0] == ("", "— kies de uitkomst —")
+    assert not CompleteForm({"outcome": "", "text": "Klaar"}).is_valid()
