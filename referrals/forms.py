@@ -97,6 +97,10 @@ class ForwardForm(forms.Form):
         label=_("Forward to"),
         queryset=None,
         error_messages={"invalid_choice": _("Choose a person from the list.")},
+        help_text=_(
+            "Hand the referral to someone who fits it better, in this or another team that receives this "
+            "pathway and for which the patient gave consent. You can no longer open it afterwards."
+        ),
     )
     note = forms.CharField(label=_("Note for the new receiver"), required=False, max_length=500)
 
@@ -110,6 +114,10 @@ class ReassignForm(forms.Form):
         label=_("Reassign to"),
         queryset=None,
         error_messages={"invalid_choice": _("Choose a person from the list.")},
+        help_text=_(
+            "As the team's coordinator: give the referral to another member of this team. The time to "
+            "accept starts again for them."
+        ),
     )
 
     def __init__(self, *args, people, **kwargs):

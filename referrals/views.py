@@ -16,7 +16,7 @@ from collab_hub.audit.models import AccessEvent
 from collab_hub.audit.services import AuditContext, access_log_write
 from patients.models import Concern
 from patients.selectors import EMERGENCY, concerns_for, consent_is_valid, get_patient_for_user, role_of
-from teams.selectors import care_practices_of
+from teams.selectors import care_practices_of, coordinated_teams
 
 from . import selectors, services
 from .forms import (
@@ -227,7 +227,10 @@ def _action_form(action: str, referral: Referral, data=None):
     if form_class is None:
         return None
     people = _people_for(action, referral)
-    return form_class(data, people=people) if people is not None else form_class(data)
+    # Several step forms share a page and field names ("note", "text"): ids per step, so that each
+    # label points at its own field (the names posted stay the same).
+    ids = {"auto_id": f"id_{action}_%s"}
+    return form_class(data, people=people, **ids) if people is not None else form_class(data, **ids)
 
 
 def _action_forms(request, referral: Referral) -> dict:
@@ -430,4 +433,7 @@ def reminders_overview(request):
     if not teams.exists():
         raise PermissionDenied
     context = selectors.reminder_overview(teams=teams, today=timezone.localdate())
+    # A coordinator acts on their team's referrals from here (their role opens them); a project lead
+    # reads the list only (referrals/workflow.py).
+    context["openable_teams"] = set(coordinated_teams(request.user).values_list("pk", flat=True))
     return render(request, "referrals/reminders_overview.html", context)

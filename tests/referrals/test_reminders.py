@@ -203,6 +203,15 @@ def test_overview_for_coordinators_only(client, loop):
     html = client.get(reverse("referrals:reminders")).content.decode()
     assert 'data-testid="overdue-list"' in html
     assert loop["patient"].last_name not in html
+    # The coordinator acts from here: the reference opens the referral (issue 21) ...
+    link = html.split('data-testid="overdue-link"')[0].rsplit('href="', 1)[1].split('"')[0]
+    assert client.get(link).status_code == 200
+    # ... while a project lead, who reads the list, gets no link their role would not open.
+    from tests.factories import ProfessionalFactory
+
+    client.force_login(ProfessionalFactory(profile__discipline="project_lead"))
+    html = client.get(reverse("referrals:reminders")).content.decode()
+    assert 'data-testid="overdue-list"' in html and 'data-testid="overdue-link"' not in html
 
 
 @pytest.mark.django_db(transaction=True)

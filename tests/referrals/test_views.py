@@ -262,3 +262,32 @@ def test_decline_and_close_start_on_no_choice(client, loop):
 
     assert CompleteForm().fields["outcome"].choices[0] == ("", "— kies de uitkomst —")
     assert not CompleteForm({"outcome": "", "text": "Klaar"}).is_valid()
+
+
+def _ids(html: str) -> list[str]:
+    import re
+
+    return re.findall(r'\sid="([^"]+)"', html)
+
+
+def test_no_two_fields_on_the_referral_page_share_an_id(client, loop):
+    """Issue 21: the step forms of a referral page (decline, forward, feedback, close, message …) each
+    have a "note" or "text": with one id per step, a label click lands in its own field."""
+    from collections import Counter
+
+    from django.utils import timezone
+
+    requested = make_referral(loop)
+    in_progress = make_referral(
+        loop, status=Status.IN_PROGRESS, accepted_at=timezone.now(), first_contact_at=timezone.now()
+    )
+    for user in (loop["contact"], loop["coordinator"]):
+        client.force_login(user)
+        for referral in (requested, in_progress):
+            html = client.get(reverse("referrals:detail", args=[referral.pk])).content.decode()
+            doubles = [i for i, n in Counter(_ids(html)).items() if n > 1]
+            assert doubles == [], (user, referral.status, doubles)
+            for target in __import__("re").findall(r'<label[^>]* for="([^"]+)"', html):
+                assert target in _ids(html), target
+    html = client.get(reverse("referrals:detail", args=[requested.pk])).content.decode()
+    assert 'for="id_decline_note"' in html and 'for="id_forward_note"' in html
