@@ -124,7 +124,11 @@ def effects(request, pk: int):
     project = selectors.get_project_for_user(user=request.user, pk=pk)
     access = selectors.access_to(user=request.user, project=project)
     cases = list(ms.effect_cases(project=project))
-    case_rows = [{"case": case, "totals": ms.case_totals([case])} for case in cases]
+    # One activity form per case, with ids of its own (the labels of one case's form point at its fields).
+    case_rows = [
+        {"case": case, "totals": ms.case_totals([case]), "form": ActivityForm(auto_id=f"id_case{case.pk}_%s")}
+        for case in cases
+    ]
     return render(
         request,
         "evaluations/effects.html",
@@ -134,7 +138,6 @@ def effects(request, pk: int):
             "totals": ms.case_totals(cases),
             "can_edit": access >= Access.CORE,
             "case_form": CaseForm(),
-            "activity_form": ActivityForm(),
         },
     )
 
