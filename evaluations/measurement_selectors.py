@@ -16,6 +16,7 @@ from .instruments import summarise
 from .measurement_models import (
     SCALE_RANGE,
     CaseActivity,
+    Dimension,
     EffectCase,
     Instrument,
     MeasurementRound,
@@ -156,6 +157,15 @@ def outcome_change_per_cycle(*, project, cycles) -> list[dict]:
         )
     )
     instruments = {r["version__instrument__code"]: r["version__instrument__name"] for r in rows}
+    # The domains' names (the values are keyed by code; a later version's name wins).
+    names = {
+        (instrument, code): name
+        for instrument, code, name in Dimension.objects.filter(
+            version__instrument__code__in=list(instruments)
+        )
+        .order_by("version__number")
+        .values_list("version__instrument__code", "code", "name")
+    }
     result = []
     for cycle in cycles:
         if cycle.phase == "plan":  # its end date can still move: a one-day move would single one out
@@ -179,6 +189,7 @@ def outcome_change_per_cycle(*, project, cycles) -> list[dict]:
             domains = [
                 {
                     "domain": domain,
+                    "label": names.get((code, domain), domain),
                     "n": len(deltas) if len(deltas) >= SMALL_GROUP else None,
                     "change": round(mean(deltas), 2) if len(deltas) >= SMALL_GROUP else None,
                 }

@@ -36,7 +36,14 @@ def test_main_pages_have_no_serious_accessibility_problems(page, demo_data):
     found += problems(page)
     project = ImprovementProject.objects.order_by("pk").first()
     visits = {
-        "huisarts": ["/", "/patients/", "/referrals/?box=sent", "/notifications/", "/people/", "/social-map/"],
+        "huisarts": [
+            "/",
+            "/patients/",
+            "/referrals/?box=sent",
+            "/notifications/",
+            "/people/",
+            "/social-map/",
+        ],
         "maatschappelijkwerker": ["/referrals/", "/evaluations/questionnaires/"],
         "projectleider": [
             "/evaluations/",

@@ -209,7 +209,12 @@ def test_outcome_change_per_cycle_on_known_data(loop, project, instruments):
     rows = outcome_change_per_cycle(project=project, cycles=cycles)
     first = next(r for r in rows if r["cycle"] == 1)
     by_domain = {d["domain"]: d for d in first["domains"]}
-    assert by_domain["financien"] == {"domain": "financien", "n": 5, "change": 2.4}  # (2+3+2+3+2)/5
+    assert by_domain["financien"] == {
+        "domain": "financien",
+        "label": "Financiën",
+        "n": 5,
+        "change": 2.4,
+    }  # (2+3+2+3+2)/5
     assert by_domain["huisvesting"]["change"] == 0
     OutcomeMeasurement.objects.filter(patient=patients[0]).order_by("measured_on").last().delete()
     first = next(r for r in outcome_change_per_cycle(project=project, cycles=cycles) if r["cycle"] == 1)

@@ -346,10 +346,10 @@ def test_renaming_a_team_or_editing_a_measurement_shows_at_once(client, loop, pr
         html = client.get(url).content.decode()
         return html.split('data-testid="outcome-changes"')[1].split("</table>")[0]
 
-    assert "financien: 2,00 (5)" in outcomes()
+    assert "Financiën: 2,00 (5)" in outcomes()
     last = OutcomeMeasurement.objects.filter(patient=patients[0], measured_on=date(2026, 5, 10))
     last.update(values={"financien": 4})
-    assert "financien: 2,20 (5)" in outcomes()
+    assert "Financiën: 2,20 (5)" in outcomes()
 
 
 def test_a_restored_database_is_never_served_the_old_cache(loop):
