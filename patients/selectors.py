@@ -8,6 +8,7 @@ from django.db import connection
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from collab_hub.audit.models import AccessEvent, AccessLogEntry, Outcome
 from collab_hub.audit.services import AuditContext, access_log_write
@@ -15,7 +16,7 @@ from teams.choices import Discipline
 from teams.models import Membership, Organisation, Team
 from teams.selectors import care_practices_of, discipline_of
 
-from .models import CareRelationship, Concern, Consent, Patient
+from .models import CareRelationship, Concern, Consent, ConsentPurpose, Patient
 
 FULL = "full"  # the patient's practice: everything, and it may change the record
 EMERGENCY = "emergency"  # break the glass: medical detail, read-only, the BSN only for roles that need it
@@ -242,3 +243,47 @@ def consent_for_use(
         )
     # A new statement: it sees whatever withdrawal committed while this one waited for the lock.
     return consent_is_valid(patient=patient, purpose=purpose, recipient=recipient, at=at)
+
+
+# The access log keeps codes (NEN 7513 asks for purpose and relation, not for prose); the patient's
+# access history, printed for the patient, says them in words (issue 21).
+ACCESS_PURPOSES = {
+    "care": _("care"),
+    "consent": _("consent"),
+    "referral": _("referral"),
+    "emergency": _("emergency access"),
+    "research": _("research"),
+    "access history": _("access history"),
+    "joint_consultation": _("joint consultation"),
+    "patient_outcome": _("outcome measurement"),
+    "professionals": _("questionnaire for professionals"),
+}
+ACCESS_OBJECTS = {
+    "concern": _("concern"),
+    "consent": _("consent"),
+    "export": _("research export"),
+    "export_download": _("research export downloaded"),
+    "patient_list": _("patient list"),
+    "patient_lookup": _("search for a patient"),
+    "referral": _("referral"),
+    "referral_list": _("list of referrals"),
+}
+
+
+def access_in_words(entry) -> tuple[str, str]:
+    """What was looked at and why, for people: the object and the purpose in words, and a relation
+    ("relation: referral_receiver") as the care relationship it names."""
+    what = (
+        ""
+        if entry.object_type in ("", "patient")
+        else str(ACCESS_OBJECTS.get(entry.object_type, entry.object_type))
+    )
+    purpose = ConsentPurpose(entry.purpose).label if entry.purpose in ConsentPurpose.values else None
+    why = str(purpose or ACCESS_PURPOSES.get(entry.purpose, entry.purpose))
+    reason = entry.reason or ""
+    if reason.startswith("relation: "):
+        kind = reason.removeprefix("relation: ")
+        reason = str(CareRelationship.Kind(kind).label) if kind in CareRelationship.Kind.values else kind
+    elif reason.startswith("needs: "):
+        reason = ""  # (a refusal's internal detail; the outcome column says it was refused)
+    return what, f"{why} – {reason}" if reason else why

@@ -232,6 +232,7 @@ def access_history(request, pk: int):
     entries = list(selectors.access_history(patient=access.patient)[:500])
     for entry in entries:
         entry.role_label = selectors.role_label(entry.role)
+        entry.what, entry.why = selectors.access_in_words(entry)
     return render(request, "patients/access_history.html", {"patient": access.patient, "entries": entries})
 
 

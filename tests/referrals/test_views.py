@@ -291,3 +291,18 @@ def test_no_two_fields_on_the_referral_page_share_an_id(client, loop):
                 assert target in _ids(html), target
     html = client.get(reverse("referrals:detail", args=[requested.pk])).content.decode()
     assert 'for="id_decline_note"' in html and 'for="id_forward_note"' in html
+
+
+def test_the_access_history_says_who_looked_and_why_in_words(client, loop):
+    """Issue 21: the access history a practice prints for a patient names the care relationship and
+    the purpose in words, not the log's codes ("referral_social – relation: referral_receiver")."""
+    referral = make_referral(loop)
+    client.force_login(loop["contact"])
+    assert client.get(reverse("referrals:detail", args=[referral.pk])).status_code == 200
+    client.get(reverse("patients:detail", args=[loop["patient"].pk]))
+    client.force_login(loop["gp"])
+    html = client.get(reverse("patients:access_history", args=[loop["patient"].pk])).content.decode()
+    table = html.split('data-testid="access-history"')[1].split("</table>")[0]
+    assert "Heeft een verwijzing ontvangen" in table
+    for code in ("relation:", "referral_receiver", "referral_social", "referral_list"):
+        assert code not in table, code
