@@ -129,6 +129,9 @@ def effects(request, pk: int):
         {"case": case, "totals": ms.case_totals([case]), "form": ActivityForm(auto_id=f"id_case{case.pk}_%s")}
         for case in cases
     ]
+    prices = list(case_rows[0]["form"].fields["price"].choices) if case_rows else []
+    for row in case_rows[1:]:  # the price list read once, not once per case
+        row["form"].fields["price"].choices = prices
     return render(
         request,
         "evaluations/effects.html",

@@ -284,6 +284,6 @@ def access_in_words(entry) -> tuple[str, str]:
     if reason.startswith("relation: "):
         kind = reason.removeprefix("relation: ")
         reason = str(CareRelationship.Kind(kind).label) if kind in CareRelationship.Kind.values else kind
-    elif reason.startswith("needs: "):
+    elif reason.startswith(("needs: ", "refused")):
         reason = ""  # (a refusal's internal detail; the outcome column says it was refused)
     return what, f"{why} – {reason}" if reason else why

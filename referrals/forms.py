@@ -115,8 +115,8 @@ class ReassignForm(forms.Form):
         queryset=None,
         error_messages={"invalid_choice": _("Choose a person from the list.")},
         help_text=_(
-            "As the team's coordinator: give the referral to another member of this team. The time to "
-            "accept starts again for them."
+            "As the team's coordinator: give the referral to another member of this team. If it was not "
+            "accepted yet, the time to accept starts again for them."
         ),
     )
 

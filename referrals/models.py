@@ -161,8 +161,20 @@ def urgency_rank() -> models.Case:
     )
 
 
+def next_due() -> models.Case:
+    """The day the current step is due: accepting a new referral, the first contact after accepting,
+    the next feedback while in progress (none on hold or closed). Overdue work and new referrals come
+    first in an inbox ordered by it, not last year's (issue 21). The index below holds it too."""
+    return models.Case(
+        models.When(status="requested", then=F("accept_by")),
+        models.When(status="accepted", then=F("first_contact_by")),
+        models.When(status="in-progress", then=F("feedback_by")),
+        output_field=models.DateField(),
+    )
+
+
 # The inboxes' order (referrals.selectors.due_date_order) after the person or team they are for.
-INBOX_ORDER = (urgency_rank(), F("accept_by"), F("first_contact_by"), F("feedback_by"), F("id"))
+INBOX_ORDER = (urgency_rank(), next_due(), F("id"))
 
 
 class DeclineReason(models.TextChoices):

@@ -16,7 +16,17 @@ from patients.selectors import practice_ids_of, relationships_of, role_of
 from teams.models import Membership, Team
 from teams.selectors import coordinated_teams, discipline_of
 
-from .models import OPEN_STATUSES, Event, Feedback, InboxTally, Pathway, Referral, Status, urgency_rank
+from .models import (
+    OPEN_STATUSES,
+    Event,
+    Feedback,
+    InboxTally,
+    Pathway,
+    Referral,
+    Status,
+    next_due,
+    urgency_rank,
+)
 from .workflow import REQUESTER, STEPS, may, roles_of
 
 
@@ -119,6 +129,7 @@ def _with_rank(qs: QuerySet[Referral]) -> QuerySet[Referral]:
     today = timezone.localdate()
     return qs.annotate(
         urgency_rank=urgency_rank(),
+        next_due=next_due(),
         has_unacknowledged=Exists(
             Feedback.objects.filter(referral=OuterRef("pk"), acknowledged_at__isnull=True)
         ),
@@ -136,7 +147,9 @@ def overdue_q(today) -> Q:
 
 
 def due_date_order():
-    return ["urgency_rank", "accept_by", "first_contact_by", "feedback_by", "pk"]
+    """Most urgent, then the step due soonest (overdue first, a new referral within its days to accept),
+    as the inbox indexes hold it (models.INBOX_ORDER)."""
+    return ["urgency_rank", "next_due", "pk"]
 
 
 def received_filters(today) -> dict[str, Q]:
@@ -162,7 +175,7 @@ def sent_filters(today) -> dict[str, Q]:
         "open": Q(status__in=OPEN_STATUSES),
         "overdue": overdue_q(today),
         "to_acknowledge": Q(has_unacknowledged=True),
-        "declined": Q(status=Status.REJECTED),
+        "declined": recently_declined(),
         "closed": Q(status__in=[Status.COMPLETED, Status.REJECTED, Status.CANCELLED]),
     }
 

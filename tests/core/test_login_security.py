@@ -632,3 +632,12 @@ def test_demo_code_prints_the_code_the_demo_accounts_accept():
     code = out.getvalue().strip()
     assert len(code) == 6 and code.isdigit()
     assert TOTP(bytes.fromhex(DEMO_TOTP_KEY)).verify(int(code), tolerance=1)
+
+
+def test_demo_code_refuses_on_a_public_host(settings):
+    import pytest
+    from django.core.management import CommandError, call_command
+
+    settings.ALLOWED_HOSTS = ["hub.example.nl"]
+    with pytest.raises(CommandError, match=r"hub\.example\.nl"):
+        call_command("demo_code")

@@ -238,10 +238,25 @@ def test_the_inbox_opens_on_the_next_work(client, loop):
     order = [rows.find(r.reference) for r in (new_decline, open_one, old_decline)]
     assert -1 not in order and order == sorted(order)
     home = client.get(reverse("home")).content.decode()
-    assert 'data-testid="declined-count"' in home and "1 verwijzing afgewezen" in home
+    assert 'data-testid="declined-count"' in home and "1 verwijzing van uw praktijk afgewezen" in home
     declined = client.get(reverse("referrals:inbox") + "?box=sent&filter=declined").content.decode()
-    assert new_decline.reference in declined and old_decline.reference in declined
-    assert open_one.reference not in declined.split("<tbody")[1]
+    rows = declined.split("<tbody")[1]
+    assert new_decline.reference in rows  # what the home page counted, and only that
+    assert old_decline.reference not in rows and open_one.reference not in rows
+    # Another practice's decline counts for nobody here.
+    from tests.factories import PatientFactory, PracticeFactory
+
+    elsewhere = PatientFactory(practice=PracticeFactory(name="Praktijk Anders"))
+    make_referral(
+        loop,
+        patient=elsewhere,
+        sender=loop["outsider"],
+        sender_organisation=elsewhere.practice,
+        status=Status.REJECTED,
+        decline_reason="no_capacity",
+        closed_at=timezone.now(),
+    )
+    assert "1 verwijzing van uw praktijk afgewezen" in client.get(reverse("home")).content.decode()
 
 
 def test_decline_and_close_start_on_no_choice(client, loop):
@@ -304,5 +319,48 @@ def test_the_access_history_says_who_looked_and_why_in_words(client, loop):
     html = client.get(reverse("patients:access_history", args=[loop["patient"].pk])).content.decode()
     table = html.split('data-testid="access-history"')[1].split("</table>")[0]
     assert "Heeft een verwijzing ontvangen" in table
-    for code in ("relation:", "referral_receiver", "referral_social", "referral_list"):
+    for code in ("relation:", "referral_receiver", "referral_social"):
         assert code not in table, code
+
+
+def test_a_new_referral_comes_before_work_that_is_due_later(client, loop):
+    """Issue 21: the receiver's list is ordered by the step that is due next (overdue first, then a
+    new referral within its days to accept), not by the date the oldest referral had to be accepted."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    today = timezone.localdate()
+    long_running = make_referral(
+        loop,
+        status=Status.IN_PROGRESS,
+        sent_at=timezone.now() - timedelta(days=200),
+        accept_by=today - timedelta(days=198),
+        accepted_at=timezone.now() - timedelta(days=199),
+        first_contact_at=timezone.now() - timedelta(days=190),
+        feedback_by=today + timedelta(days=20),
+    )
+    overdue = make_referral(
+        loop,
+        status=Status.IN_PROGRESS,
+        sent_at=timezone.now() - timedelta(days=100),
+        accept_by=today - timedelta(days=98),
+        feedback_by=today - timedelta(days=3),
+    )
+    new = make_referral(loop, accept_by=today + timedelta(days=2))
+    client.force_login(loop["contact"])
+    rows = client.get(reverse("referrals:inbox")).content.decode().split("<tbody")[1]
+    order = [rows.find(r.reference) for r in (overdue, new, long_running)]
+    assert -1 not in order and order == sorted(order)
+
+
+def test_a_decline_note_is_read_in_words_whatever_it_holds():
+    from referrals.models import Event
+
+    assert (
+        Event(kind="declined", note="wrong_pathway: Past beter").note_shown
+        == "Verkeerde verwijsroute: Past beter"
+    )
+    assert Event(kind="declined", note="no_capacity").note_shown == "Geen capaciteit"
+    assert Event(kind="declined", note="unknown: x").note_shown == "unknown: x"
+    assert Event(kind="forwarded", note="wrong_pathway: y").note_shown == "wrong_pathway: y"
