@@ -9,6 +9,7 @@ from django.core.validators import MaxValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from referrals.models import Pathway
 from teams.models import Area, Organisation, Team
@@ -89,7 +90,7 @@ class CoreTeamMember(models.Model):
 
 
 class Phase(models.TextChoices):
-    PLAN = "plan", _("Plan")
+    PLAN = "plan", pgettext_lazy("PDCA phase", "Plan")
     DO = "do", _("Do")
     CHECK = "check", _("Check")
     ACT = "act", _("Act")
