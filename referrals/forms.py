@@ -1,5 +1,6 @@
 from django import forms
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
 from patients.forms import DateInput
@@ -86,7 +87,14 @@ class DeclineForm(forms.Form):
 
 class PersonChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj) -> str:
-        return obj.get_full_name() or obj.get_username()
+        name = obj.get_full_name() or obj.get_username()
+        until = getattr(obj, "absent_until", None)
+        if until is None:
+            return name
+        return _("%(name)s (absent until %(date)s)") % {
+            "name": name,
+            "date": date_format(until, "SHORT_DATE_FORMAT"),
+        }
 
 
 class ForwardForm(forms.Form):

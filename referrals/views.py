@@ -4,6 +4,7 @@ from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.db.models import OuterRef, Subquery
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -16,6 +17,7 @@ from collab_hub.audit.models import AccessEvent
 from collab_hub.audit.services import AuditContext, access_log_write
 from patients.models import Concern
 from patients.selectors import EMERGENCY, concerns_for, consent_is_valid, get_patient_for_user, role_of
+from teams.models import Absence
 from teams.selectors import care_practices_of, coordinated_teams
 
 from . import selectors, services
@@ -212,14 +214,19 @@ ACTION_FORMS = {
 
 def _people_for(action: str, referral: Referral):
     if action == "forward":
-        return services.forward_candidates(referral)
-    if action == "reassign":
-        return (
+        people = services.forward_candidates(referral)
+    elif action == "reassign":
+        people = (
             User.objects.filter(is_active=True, memberships__team=referral.receiving_team_id)
             .exclude(pk=referral.receiver_id)
             .order_by("last_name", "first_name", "pk")
         )
-    return None
+    else:
+        return None
+    # Who is away today says so in the list (issue 21): a referral handed to them would wait.
+    today = timezone.localdate()
+    away = Absence.objects.filter(user=OuterRef("pk"), starts_on__lte=today, ends_on__gte=today)
+    return people.annotate(absent_until=Subquery(away.order_by("-ends_on").values("ends_on")[:1]))
 
 
 def _action_form(action: str, referral: Referral, data=None):

@@ -364,3 +364,22 @@ def test_a_decline_note_is_read_in_words_whatever_it_holds():
     assert Event(kind="declined", note="no_capacity").note_shown == "Geen capaciteit"
     assert Event(kind="declined", note="unknown: x").note_shown == "unknown: x"
     assert Event(kind="forwarded", note="wrong_pathway: y").note_shown == "wrong_pathway: y"
+
+
+def test_the_forward_list_says_who_is_away(client, loop):
+    """Issue 21: forwarding to a colleague on leave would leave the referral waiting: the list says so."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from teams.models import Absence
+
+    today = timezone.localdate()
+    Absence.objects.create(user=loop["deputy"], starts_on=today, ends_on=today + timedelta(days=9))
+    referral = make_referral(loop)
+    client.force_login(loop["contact"])
+    html = client.get(reverse("referrals:detail", args=[referral.pk])).content.decode()
+    forward = html.split('data-testid="action-forward"')[1].split("</form>")[0]
+    until = (today + timedelta(days=9)).strftime("%d-%m-%Y")
+    assert f"Jeroen Willems (afwezig tot en met {until})" in forward
+    assert "Tessa Visser</option>" in forward  # present: the name alone
