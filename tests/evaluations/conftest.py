@@ -29,3 +29,13 @@ def project(loop):  # noqa: F811 - the imported fixture, requested by name
     )
     Cycle.objects.create(project=project, number=2, starts_on=date(2026, 7, 1), ends_on=date(2026, 12, 31))
     return project
+
+
+def project_admin_form(rf, project=None):
+    """The Django admin's form class for an improvement project (new when `project` is None), as a
+    superuser's request gets it."""
+    from django.contrib import admin
+
+    request = rf.get("/")
+    request.user = ProfessionalFactory(is_staff=True, is_superuser=True)
+    return admin.site._registry[ImprovementProject].get_form(request, project)

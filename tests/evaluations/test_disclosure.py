@@ -15,6 +15,7 @@ from evaluations.disclosure import protect
 from evaluations.exports import export_build, export_path
 from evaluations.models import Cycle, Export
 from evaluations.services import cycle_create_first, cycle_plan_update, cycle_start_next
+from tests.evaluations.conftest import project_admin_form
 from tests.evaluations.test_dashboard import bulk_referrals
 from tests.factories import TeamFactory
 
@@ -270,15 +271,6 @@ def test_two_projects_whose_scopes_differ_by_one_team_cannot_be_subtracted(
 
 
 def test_the_admin_refuses_a_project_that_would_count_another_projects_referrals(rf, loop, project):
-    from django.contrib import admin
-
-    from evaluations.models import ImprovementProject
-    from tests.factories import ProfessionalFactory
-
-    staff = ProfessionalFactory(is_staff=True, is_superuser=True)
-    request = rf.get("/")
-    request.user = staff
-    model_admin = admin.site._registry[ImprovementProject]
     small_team = TeamFactory(
         organisation=loop["team"].organisation, name="Wijkteam Klein", kind="social_welfare"
     )
@@ -288,8 +280,7 @@ def test_the_admin_refuses_a_project_that_would_count_another_projects_referrals
     base = {"name": "Nieuw", "aim": "Doel", "lead": project.lead.pk, "baseline_months": 6}
 
     def attempt(obj=None, **fields):
-        form_class = model_admin.get_form(request, obj)
-        form = form_class(data={**base, **fields}, instance=obj)
+        form = project_admin_form(rf, obj)(data={**base, **fields}, instance=obj)
         return form.is_valid(), " ".join(form.non_field_errors())
 
     # Nested in the project (its team plus one): refused, naming the project.
@@ -317,7 +308,7 @@ def test_the_admin_refuses_a_project_that_would_count_another_projects_referrals
         "baseline_months": 6,
     }
     current["pathways"] = [pathway.pk]
-    form_class = model_admin.get_form(request, project)
+    form_class = project_admin_form(rf, project)
     moved_start = form_class(
         data={**current, "starts_on": "2026-01-02", "ends_on": "2026-12-31"}, instance=project
     )
@@ -383,11 +374,6 @@ def test_a_small_cycle_is_not_the_overview_total_less_the_other_cycles(client, l
 
 
 def test_cycles_stay_inside_the_project_and_a_started_projects_teams_are_fixed(rf, loop, project):
-    from django.contrib import admin
-
-    from evaluations.models import ImprovementProject
-    from tests.factories import ProfessionalFactory
-
     lead = project.lead
     second = project.cycles.get(number=2)
     plan = {"objective": "Sneller", "change_to_test": "Vast spreekuur", "measures": "", "predictions": {}}
@@ -395,10 +381,7 @@ def test_cycles_stay_inside_the_project_and_a_started_projects_teams_are_fixed(r
         cycle_plan_update(
             cycle=second, by=lead, starts_on=date(2026, 7, 1), ends_on=date(2027, 1, 31), **plan
         )
-    staff = ProfessionalFactory(is_staff=True, is_superuser=True)
-    request = rf.get("/")
-    request.user = staff
-    form_class = admin.site._registry[ImprovementProject].get_form(request, project)
+    form_class = project_admin_form(rf, project)
     current = {
         "name": project.name,
         "aim": project.aim,

@@ -31,6 +31,7 @@ from evaluations.runchart import analyse
 from evaluations.selectors import _data_version, dashboard
 from evaluations.services import cycle_plan_update
 from referrals.models import Pathway, Referral, Status
+from tests.evaluations.conftest import project_admin_form
 from tests.factories import OrganisationFactory, PatientFactory, ProfessionalFactory, TeamFactory
 from tests.referrals.conftest import make_referral
 
@@ -433,12 +434,7 @@ def test_a_project_without_a_baseline_says_so(client, loop, project):
 
 
 def test_the_baseline_is_fixed_once_cycle_1_has_started_and_keeps_projects_apart(rf, loop, project):
-    from django.contrib import admin
-
-    staff = ProfessionalFactory(is_staff=True, is_superuser=True)
-    request = rf.get("/")
-    request.user = staff
-    form_class = admin.site._registry[ImprovementProject].get_form(request, project)
+    form_class = project_admin_form(rf, project)
     data = {
         "name": project.name,
         "aim": project.aim,
@@ -452,7 +448,7 @@ def test_the_baseline_is_fixed_once_cycle_1_has_started_and_keeps_projects_apart
     assert not longer.is_valid() and "nulmeting" in " ".join(longer.non_field_errors()).lower()
     assert not form_class(data={**data, "baseline_months": 25}, instance=project).is_valid()
     # A project of the same team in 2025 would count the baseline's referrals: refused.
-    new = admin.site._registry[ImprovementProject].get_form(request)(
+    new = project_admin_form(rf)(
         data={
             **data,
             "name": "Vorig jaar",
